@@ -1,0 +1,28 @@
+{
+  "targets": [
+    {
+      "target_name": "dsllm",
+      "sources": [
+        "native/addon.cc",
+        "native/parallel.cc",
+        "native/memory.cc",
+        "native/gemm.cc",
+        "native/attention.cc",
+        "native/norm.cc",
+        "native/rope.cc",
+        "native/act.cc",
+        "native/embed.cc",
+        "native/loss.cc",
+        "native/optim.cc",
+        "native/convert.cc",
+        "native/elementwise.cc"
+      ],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
+      "cflags!": ["-fno-exceptions", "-O2", "-O3"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-O2", "-O3"],
+      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-mtune=native", "-fexceptions", "-ffp-contract=fast", "-fno-math-errno", "-Wall", "-Wno-unused-function"],
+      "ldflags": ["-pthread"]
+    }
+  ]
+}

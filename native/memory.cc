@@ -1,0 +1,155 @@
+// Tensor storage lives in native memory: 64-byte aligned blocks handed to JS as external
+// ArrayBuffers. Freed blocks go back to a size-class cache (as PyTorch's CPU caching allocator
+// does) so a training step that allocates the same activations every step does not hit mmap/munmap
+// and page faults each time. `free` detaches the ArrayBuffer, so a use after dispose is a JS
+// error (length 0), not a read of recycled memory.
+#include "common.h"
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <unordered_map>
+#include <mutex>
+#include <vector>
+
+namespace dsllm {
+
+namespace {
+struct Cache {
+  std::mutex mu;
+  std::multimap<size_t, void*> free_blocks;  // capacity -> block
+  size_t cached_bytes = 0;
+  size_t live_bytes = 0;
+  size_t peak_live_bytes = 0;
+  size_t limit = (size_t)4 << 30;  // cached bytes kept for reuse
+
+  static size_t round_up(size_t n) {
+    // size classes: multiples of 4 KiB below 1 MiB, then of 1/16th of the next power of two
+    if (n < 64) return 64;
+    if (n < (1u << 20)) return (n + 4095) & ~(size_t)4095;
+    size_t p = 1;
+    while (p < n) p <<= 1;
+    size_t step = p / 16;
+    return (n + step - 1) / step * step;
+  }
+
+  void* take(size_t cap) {
+    std::lock_guard<std::mutex> lk(mu);
+    auto it = free_blocks.find(cap);
+    void* p = nullptr;
+    if (it != free_blocks.end()) {
+      p = it->second;
+      free_blocks.erase(it);
+      cached_bytes -= cap;
+    }
+    live_bytes += cap;
+    if (live_bytes > peak_live_bytes) peak_live_bytes = live_bytes;
+    return p;
+  }
+
+  void give(void* p, size_t cap) {
+    std::lock_guard<std::mutex> lk(mu);
+    live_bytes -= cap;
+    if (cached_bytes + cap > limit) {
+      std::free(p);
+      return;
+    }
+    free_blocks.emplace(cap, p);
+    cached_bytes += cap;
+  }
+
+  void trim() {
+    std::lock_guard<std::mutex> lk(mu);
+    for (auto& kv : free_blocks) std::free(kv.second);
+    free_blocks.clear();
+    cached_bytes = 0;
+  }
+};
+
+Cache& cache() {
+  static Cache* c = new Cache();
+  return *c;
+}
+
+struct Block {
+  size_t cap;
+  bool released;
+};
+
+// live blocks by address, so free() can find the capacity of a buffer it is handed
+std::mutex registry_mu;
+std::unordered_map<void*, Block*>& registry() {
+  static auto* r = new std::unordered_map<void*, Block*>();
+  return *r;
+}
+
+void Finalize(Napi::Env env, void* data, Block* hint) {
+  if (!hint->released) {
+    {
+      std::lock_guard<std::mutex> lk(registry_mu);
+      auto it = registry().find(data);
+      if (it != registry().end() && it->second == hint) registry().erase(it);
+    }
+    cache().give(data, hint->cap);
+    Napi::MemoryManagement::AdjustExternalMemory(env, -(int64_t)hint->cap);
+  }
+  delete hint;
+}
+}  // namespace
+
+void RegisterMemory(Napi::Env env, Napi::Object exports) {
+  // alloc(bytes, zero) -> ArrayBuffer (64-byte aligned, native memory)
+  exports.Set("alloc", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    int64_t bytes = IntArg(info, 0, "alloc", "bytes");
+    bool zero = info.Length() > 1 && info[1].ToBoolean().Value();
+    size_t cap = Cache::round_up((size_t)(bytes > 0 ? bytes : 1));
+    void* p = cache().take(cap);
+    if (!p) {
+      p = std::aligned_alloc(64, cap);
+      if (!p) {
+        cache().give(nullptr, cap);
+        throw Napi::RangeError::New(env, "dsllm.alloc: out of memory allocating " + std::to_string(bytes) + " bytes");
+      }
+    }
+    if (zero) std::memset(p, 0, (size_t)bytes);
+    auto* blk = new Block{cap, false};
+    {
+      std::lock_guard<std::mutex> lk(registry_mu);
+      registry()[p] = blk;
+    }
+    Napi::MemoryManagement::AdjustExternalMemory(env, (int64_t)cap);
+    return Napi::ArrayBuffer::New(env, p, (size_t)bytes, Finalize, blk);
+  }));
+  // free(arrayBuffer): return the block to the cache now and detach the buffer
+  exports.Set("free", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsArrayBuffer()) Fail(env, "free", "argument must be an ArrayBuffer from alloc()");
+    auto ab = info[0].As<Napi::ArrayBuffer>();
+    if (ab.IsDetached()) return;
+    void* p = ab.Data();
+    Block* blk = nullptr;
+    {
+      std::lock_guard<std::mutex> lk(registry_mu);
+      auto it = registry().find(p);
+      if (it == registry().end()) Fail(env, "free", "this ArrayBuffer was not made by alloc() or is already freed");
+      blk = it->second;
+      registry().erase(it);
+    }
+    ab.Detach();  // views of it now have length 0: a later use fails validation
+    blk->released = true;  // the finalizer only deletes the Block
+    cache().give(p, blk->cap);
+    Napi::MemoryManagement::AdjustExternalMemory(env, -(int64_t)blk->cap);
+  }));
+  exports.Set("memoryStats", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    auto o = Napi::Object::New(info.Env());
+    auto& c = cache();
+    std::lock_guard<std::mutex> lk(c.mu);
+    o.Set("liveBytes", (double)c.live_bytes);
+    o.Set("peakLiveBytes", (double)c.peak_live_bytes);
+    o.Set("cachedBytes", (double)c.cached_bytes);
+    return o;
+  }));
+  exports.Set("trimCache", Napi::Function::New(env, [](const Napi::CallbackInfo&) { cache().trim(); }));
+}
+
+}  // namespace dsllm
