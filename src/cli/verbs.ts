@@ -1,6 +1,7 @@
 // The list of verbs. Adding a verb = one file exporting register<Verb>(program) + one line here.
 import type { Command } from 'commander';
+import { registerInfo } from './info.js';
 
 export function registerVerbs(program: Command): void {
-  void program;
+  registerInfo(program);
 }

@@ -1,0 +1,29 @@
+// dsllm's typed library API. Importing it selects the native backend (or the TypeScript reference
+// one with DSLLM_BACKEND=reference).
+import { selectBackend } from './backends/select.js';
+
+export const backend = await selectBackend();
+
+export * from './core/dtype.js';
+export type { Kernels, GemmArgs, AttentionArgs } from './core/backend.js';
+export { Tensor, numelOf, contiguousStrides } from './core/tensor.js';
+export { scope, keep } from './core/scope.js';
+export { kernels, useBackend } from './core/runtime.js';
+export { backward, noGrad, gradOf } from './core/autograd.js';
+export { OpError, inLayer } from './core/errors.js';
+export { selectBackend } from './backends/select.js';
+export { setComputeDType } from './ops/precision.js';
+export { linear } from './ops/linear.js';
+export { rmsnorm } from './ops/rmsnorm.js';
+export { rope, ropeTables } from './ops/rope.js';
+export { attention } from './ops/attention.js';
+export { swiglu } from './ops/swiglu.js';
+export { embedding } from './ops/embedding.js';
+export { add } from './ops/add.js';
+export { lmHeadLoss } from './ops/lm-head-loss.js';
+export * from './nn/config.js';
+export { DeepSeekLM } from './nn/deepseek.js';
+export { AdamW } from './optim/adamw.js';
+export { learningRate } from './optim/schedule.js';
+export type { Schedule, MultiStepSchedule, CosineSchedule } from './optim/schedule.js';
+export { Rng } from './util/rng.js';
