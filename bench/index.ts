@@ -6,6 +6,8 @@ type Suite = (opts: BenchOptions) => Promise<void>;
 
 const suites: Record<string, () => Promise<Suite>> = {
   gemm: async () => (await import('./gemm.js')).run,
+  train: async () => (await import('./train.js')).run,
+  forward: async () => (await import('./forward.js')).run,
 };
 
 function parse(argv: string[]): { names: string[]; opts: BenchOptions } {
