@@ -1,7 +1,9 @@
 // The list of verbs. Adding a verb = one file exporting register<Verb>(program) + one line here.
 import type { Command } from 'commander';
 import { registerInfo } from './info.js';
+import { registerDemo } from './demo.js';
 
 export function registerVerbs(program: Command): void {
   registerInfo(program);
+  registerDemo(program);
 }
