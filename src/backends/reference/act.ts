@@ -1,6 +1,43 @@
+// SwiGLU, the plain way, in f64: out = silu(gate)·up with silu(g) = g·σ(g).
 import type { Kernels } from '../../core/backend.js';
+import type { F32 } from '../../core/dtype.js';
+
+function fail(op: string, msg: string): never {
+  throw new Error(`reference.${op}: ${msg}`);
+}
+function size(op: string, name: string, v: number): void {
+  if (!Number.isSafeInteger(v) || v < 0) fail(op, `argument '${name}' must be a non-negative integer, got ${v}`);
+}
+function f32(op: string, name: string, a: unknown, need: number): void {
+  if (!(a instanceof Float32Array)) fail(op, `argument '${name}' must be a Float32Array`);
+  if (a.length < need) fail(op, `argument '${name}' holds ${a.length} elements, needs at least ${need}`);
+}
+
+/** σ(g), without exp overflow at large |g| */
+function sigmoid(g: number): number {
+  if (g >= 0) return 1 / (1 + Math.exp(-g));
+  const e = Math.exp(g);
+  return e / (1 + e);
+}
 
 export const actKernels: Pick<Kernels, 'swigluForward' | 'swigluBackward'> = {
-  swigluForward() { throw new Error('reference.swigluForward: not implemented yet'); },
-  swigluBackward() { throw new Error('reference.swigluBackward: not implemented yet'); },
+  swigluForward(out: F32, gate: F32, up: F32, n: number): void {
+    const op = 'swigluForward';
+    size(op, 'n', n);
+    f32(op, 'out', out, n); f32(op, 'gate', gate, n); f32(op, 'up', up, n);
+    for (let i = 0; i < n; i++) out[i] = gate[i] * sigmoid(gate[i]) * up[i];
+  },
+
+  // d silu/dg = σ + g·σ·(1−σ) = σ·(1 + g·(1−σ))
+  swigluBackward(dgate: F32, dup: F32, dout: F32, gate: F32, up: F32, n: number): void {
+    const op = 'swigluBackward';
+    size(op, 'n', n);
+    f32(op, 'dgate', dgate, n); f32(op, 'dup', dup, n); f32(op, 'dout', dout, n);
+    f32(op, 'gate', gate, n); f32(op, 'up', up, n);
+    for (let i = 0; i < n; i++) {
+      const g = gate[i], s = sigmoid(g);
+      dgate[i] += dout[i] * up[i] * s * (1 + g * (1 - s));
+      dup[i] += dout[i] * g * s;
+    }
+  },
 };
