@@ -8,6 +8,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   gemm: async () => (await import('./gemm.js')).run,
   train: async () => (await import('./train.js')).run,
   forward: async () => (await import('./forward.js')).run,
+  leak: async () => (await import('./leak.js')).run,
 };
 
 function parse(argv: string[]): { names: string[]; opts: BenchOptions } {

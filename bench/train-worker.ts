@@ -23,6 +23,7 @@ const rng = new Rng(1);
 const steps = Number(stepsS ?? 5), warmup = Number(warmupS ?? 2);
 const times: number[] = [];
 const losses: number[] = [];
+const rssMiB: number[] = [];
 for (let s = 0; s < warmup + steps; s++) {
   const ids = Tensor.empty([B, T], 'i32'), tg = Tensor.empty([B, T], 'i32');
   for (let i = 0; i < B * T; i++) { ids.i32[i] = rng.int(V); tg.i32[i] = rng.int(V); }
@@ -34,7 +35,8 @@ for (let s = 0; s < warmup + steps; s++) {
   ids.dispose(); tg.dispose();
   losses.push(loss);
   if (s >= warmup) times.push(dt);
-  process.stderr.write(`step ${s} ${dt.toFixed(3)} s loss ${loss.toFixed(4)}\n`);
+  rssMiB.push(process.memoryUsage.rss() / 2 ** 20);
+  if (steps <= 50 || s % 50 === 0) process.stderr.write(`step ${s} ${dt.toFixed(3)} s loss ${loss.toFixed(4)}\n`);
 }
 const rss = process.resourceUsage().maxRSS / 1024;
-process.stdout.write(JSON.stringify({ preset, dtype, mode, tokens_per_step: B * T, times, losses, peak_rss_mib: rss }) + '\n');
+process.stdout.write(JSON.stringify({ preset, dtype, mode, tokens_per_step: B * T, times, losses, rss_mib: rssMiB, peak_rss_mib: rss }) + '\n');
