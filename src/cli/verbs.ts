@@ -2,8 +2,10 @@
 import type { Command } from 'commander';
 import { registerInfo } from './info.js';
 import { registerDemo } from './demo.js';
+import { registerTrain } from './train.js';
 
 export function registerVerbs(program: Command): void {
   registerInfo(program);
   registerDemo(program);
+  registerTrain(program);
 }

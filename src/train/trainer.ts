@@ -1,0 +1,233 @@
+// The pretraining loop as a library function (the CLI verb `dsllm train` is a thin wrapper):
+// paper optimizer and schedule, gradient accumulation, validation loss and bits-per-byte,
+// checkpoints every N minutes with exact resume, JSONL log, progress display, SVG curves.
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { totalmem } from 'node:os';
+import { join } from 'node:path';
+import { DeepSeekLM } from '../nn/deepseek.js';
+import { countParams, flopsPerToken, loadConfig, validateConfig, type ModelConfig } from '../nn/config.js';
+import { AdamW } from '../optim/adamw.js';
+import { learningRate, type Schedule } from '../optim/schedule.js';
+import { setComputeDType } from '../ops/precision.js';
+import { noGrad } from '../core/autograd.js';
+import { scope } from '../core/scope.js';
+import { OpError } from '../core/errors.js';
+import { trainStep } from './step.js';
+import { byteLevelStreams, sampleBatch, validationBatches, type TokenStream } from './data.js';
+import { latestCheckpoint, readTrainerState, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { etaOpt, batchTokensOpt } from '../scaling/laws.js';
+import { Rng } from '../util/rng.js';
+import { Progress, fmtTime } from '../util/progress.js';
+import { lineChart } from '../util/svg-plot.js';
+import { writeFileAtomic } from '../io/atomic.js';
+
+export interface TrainOptions {
+  /** preset name, config.json path, or a config object */
+  config: string | ModelConfig;
+  /** text files (byte-level) */
+  data: string[];
+  out: string;
+  dtype?: 'f32' | 'bf16';
+  seed?: number;
+  /** sequences per micro-batch and their length */
+  batch?: number;
+  seqLen?: number;
+  /** micro-batches per optimizer step */
+  gradAccum?: number;
+  /** total optimizer steps; or derive from a compute budget */
+  steps?: number;
+  /** compute budget C in FLOPs (= M·D): sets tokens, η_opt and B_opt by the paper's laws */
+  compute?: number;
+  lr?: number;
+  warmup?: number;
+  schedule?: 'multistep' | 'cosine';
+  evalEvery?: number;
+  evalBatches?: number;
+  checkpointMinutes?: number;
+  checkpointEvery?: number;
+  keep?: number;
+  /** continue the run in `out` from its latest checkpoint (or from a given checkpoint directory) */
+  resume?: boolean | string;
+  /** override the model's vocab size (byte-level data needs ≥ 257) */
+  vocabSize?: number;
+  quiet?: boolean;
+}
+
+export interface TrainResult { steps: number; finalLoss: number; valLoss: number | null; valBpb: number | null; tokPerS: number; logPath: string }
+
+/** the resolved run: everything that must stay equal across a resume */
+interface RunSpec {
+  config: ModelConfig; dtype: 'f32' | 'bf16'; seed: number; batch: number; seqLen: number; gradAccum: number;
+  steps: number; schedule: Schedule; evalEvery: number; evalBatches: number; data: string[];
+}
+
+export class TrainError extends Error {
+  constructor(msg: string) { super(msg); this.name = 'TrainError'; }
+}
+
+function resolveConfig(o: TrainOptions): ModelConfig {
+  const base = typeof o.config === 'string' ? loadConfig(o.config) : validateConfig(o.config);
+  return o.vocabSize ? validateConfig({ ...base, vocab_size: o.vocabSize }) : base;
+}
+
+/** bytes a run needs: f32 weights + grads + two moments, and the activations of one micro-batch */
+export function memoryEstimate(c: ModelConfig, batch: number, seqLen: number): number {
+  const p = countParams(c).total;
+  const N = batch * seqLen, d = c.hidden_size, f = c.intermediate_size;
+  const perLayer = N * (8 * d + 4 * f) * 4; // saved activations per layer, f32
+  return p * 16 + c.num_hidden_layers * perLayer + N * d * 8 + (32 << 20);
+}
+
+function resolveSpec(o: TrainOptions): RunSpec {
+  const config = resolveConfig(o);
+  const seqLen = o.seqLen ?? config.dsllm?.seq_len ?? Math.min(config.max_position_embeddings, 256);
+  const M = flopsPerToken(config, seqLen).M;
+  let batch = o.batch ?? config.dsllm?.batch ?? 8;
+  let gradAccum = o.gradAccum ?? 1;
+  let steps = o.steps ?? 0;
+  let lr = o.lr;
+  if (o.compute) {
+    const tokens = o.compute / M;
+    const bTok = batchTokensOpt(o.compute);
+    if (o.batch === undefined) {
+      // B_opt in tokens → micro-batches of `batch` sequences, accumulated
+      gradAccum = Math.max(1, Math.round(bTok / (batch * seqLen)));
+    }
+    if (!steps) steps = Math.max(1, Math.round(tokens / (batch * gradAccum * seqLen)));
+    lr ??= etaOpt(o.compute);
+  }
+  if (!steps) throw new TrainError('give --steps or --compute');
+  lr ??= 3e-4;
+  const warmup = o.warmup ?? Math.min(2000, Math.max(1, Math.round(steps * 0.05)));
+  const schedule: Schedule = o.schedule === 'cosine'
+    ? { kind: 'cosine', peak: lr, warmup, total: steps }
+    : { kind: 'multistep', peak: lr, warmup, total: steps };
+  batch = Math.max(1, batch);
+  return {
+    config, dtype: o.dtype ?? 'f32', seed: o.seed ?? 1337, batch, seqLen, gradAccum, steps, schedule,
+    evalEvery: o.evalEvery ?? Math.max(1, Math.round(steps / 10)), evalBatches: o.evalBatches ?? 8, data: o.data,
+  };
+}
+
+function evaluate(model: DeepSeekLM, batches: { ids: import('../core/tensor.js').Tensor; targets: import('../core/tensor.js').Tensor }[], val: TokenStream): { loss: number; bpb: number } {
+  let sum = 0;
+  for (const b of batches) sum += noGrad(() => scope(() => model.loss(b.ids, b.targets).item()));
+  const loss = sum / batches.length;
+  // nats per token → bits per byte with the split's bytes-per-token ratio
+  return { loss, bpb: (loss / Math.LN2) * (val.tokens.length / val.bytes) };
+}
+
+export function train(o: TrainOptions): TrainResult {
+  mkdirSync(o.out, { recursive: true });
+  const ckpt = o.resume ? latestCheckpoint(typeof o.resume === 'string' ? o.resume : o.out) : null;
+  if (o.resume && !ckpt) throw new TrainError(`--resume: no complete checkpoint under ${typeof o.resume === 'string' ? o.resume : o.out}`);
+  let spec: RunSpec;
+  if (ckpt) {
+    const saved = readTrainerState(ckpt).run as unknown as RunSpec;
+    spec = { ...saved };
+    if (o.steps && o.steps !== saved.steps) {
+      // continual training: a longer run branched from this one; identical up to the first LR drop
+      spec.steps = o.steps;
+      spec.schedule = { ...saved.schedule, total: o.steps };
+      spec.evalEvery = o.evalEvery ?? saved.evalEvery;
+    }
+  } else spec = resolveSpec(o);
+  const c = spec.config;
+  const need = memoryEstimate(c, spec.batch, spec.seqLen);
+  if (need > totalmem() * 0.9) {
+    throw new TrainError(`this run needs about ${(need / 2 ** 30).toFixed(1)} GiB (weights, gradients, AdamW moments and activations of a ${spec.batch}×${spec.seqLen} micro-batch); the machine has ${(totalmem() / 2 ** 30).toFixed(1)} GiB. Use a smaller model or --batch`);
+  }
+  const { train: trainData, val } = byteLevelStreams(spec.data);
+  if (trainData.vocabSize > c.vocab_size) throw new TrainError(`the byte-level data needs a vocabulary of ${trainData.vocabSize}; the model has ${c.vocab_size} (use --vocab-size)`);
+  setComputeDType(spec.dtype);
+  const model = new DeepSeekLM(c, { seed: spec.seed });
+  const opt = new AdamW(model.namedParameters());
+  const rng = new Rng(spec.seed ^ 0x5eed);
+  let step = 0, tokens = 0, timeBefore = 0;
+  const logPath = join(o.out, 'log.jsonl');
+  if (ckpt) {
+    const st = restoreCheckpoint(ckpt, model, opt);
+    step = st.step; tokens = st.tokens; timeBefore = st.time_s;
+    rng.setState(st.rng);
+    truncateLog(logPath, step);
+  } else writeFileSync(logPath, '');
+  writeFileAtomic(join(o.out, 'run.json'), JSON.stringify(spec, null, 2) + '\n');
+  const log = (rec: Record<string, unknown>) => appendFileSync(logPath, JSON.stringify(rec) + '\n');
+  const valBatches = validationBatches(val, spec.batch, spec.seqLen, spec.evalBatches);
+  const fpt = flopsPerToken(c, spec.seqLen).train_exact;
+  const peak = spec.dtype === 'bf16' ? 950e9 : 475e9;
+  const tokPerStep = spec.batch * spec.seqLen * spec.gradAccum;
+  const say = (s: string) => { if (!o.quiet) process.stderr.write(s + '\n'); };
+  say(`train: ${countParams(c).total.toLocaleString()} params, ${spec.dtype}, batch ${spec.batch}×${spec.seqLen}×${spec.gradAccum} = ${tokPerStep} tokens, ` +
+    `${spec.steps} steps, peak LR ${spec.schedule.peak.toExponential(2)} (${spec.schedule.kind}, warmup ${spec.schedule.warmup})${ckpt ? `; resumed at step ${step} from ${ckpt}` : ''}`);
+  const progress = new Progress(spec.steps, 'train ', process.stderr);
+  const t0 = Date.now();
+  let lastCkpt = Date.now(), stepTimeSum = 0, stepCount = 0, lastLoss = NaN;
+  let lastVal: { loss: number; bpb: number } | null = null;
+  const state = () => ({ step, tokens, rng: rng.getState(), run: spec as unknown as Record<string, unknown>, time_s: timeBefore + (Date.now() - t0) / 1000 });
+  const save = () => { const d = saveCheckpoint(o.out, model, opt, state(), o.keep ?? 3); lastCkpt = Date.now(); return d; };
+  while (step < spec.steps) {
+    const lr = learningRate(spec.schedule, step);
+    const batches = Array.from({ length: spec.gradAccum }, () => sampleBatch(trainData, spec.batch, spec.seqLen, rng));
+    const ts = process.hrtime.bigint();
+    let r;
+    try {
+      r = trainStep(model, opt, batches, lr);
+    } catch (e) {
+      if (e instanceof OpError && /non-finite/.test(e.message)) {
+        // the update was refused before touching the weights: the state of this step is the last good one
+        const d = saveCheckpoint(o.out, model, opt, state(), o.keep ?? 3);
+        throw new TrainError(`${e.message}\nstopped at step ${step + 1}; last good state saved to ${d}. Resume with a lower learning rate: dsllm train --resume --out ${o.out} --lr ${(spec.schedule.peak / 3).toExponential(2)}`);
+      }
+      throw e;
+    } finally {
+      for (const b of batches) { b.ids.dispose(); b.targets.dispose(); }
+    }
+    const dt = Number(process.hrtime.bigint() - ts) / 1e9;
+    step++; tokens += tokPerStep; stepTimeSum += dt; stepCount++; lastLoss = r.loss;
+    const rec: Record<string, unknown> = { step, loss: r.loss, lr, grad_norm: r.gradNorm, tokens, step_s: dt, tok_per_s: tokPerStep / dt, mfu: (tokPerStep / dt) * fpt / peak };
+    if (step % spec.evalEvery === 0 || step === spec.steps) {
+      lastVal = evaluate(model, valBatches, val);
+      rec.val_loss = lastVal.loss; rec.val_bpb = lastVal.bpb;
+    }
+    log(rec);
+    const due = (o.checkpointEvery && step % o.checkpointEvery === 0) || Date.now() - lastCkpt > (o.checkpointMinutes ?? 5) * 60_000;
+    if (due && step < spec.steps) save();
+    if (!o.quiet) {
+      progress.update(step, {
+        loss: r.loss.toFixed(4), lr: lr.toExponential(2), 'tok/s': Math.round(tokPerStep / dt).toString(),
+        mfu: `${(((tokPerStep / dt) * fpt / peak) * 100).toFixed(0)}%`, ...(lastVal ? { 'val bpb': lastVal.bpb.toFixed(3) } : {}),
+      }, (Date.now() - t0) / 1000, step === spec.steps);
+    }
+  }
+  progress.end();
+  const final = save();
+  writeCurves(o.out, logPath);
+  for (const b of valBatches) { b.ids.dispose(); b.targets.dispose(); }
+  const tokPerS = stepCount ? (tokPerStep * stepCount) / stepTimeSum : 0;
+  say(`done: ${step} steps in ${fmtTime((Date.now() - t0) / 1000)}, loss ${lastLoss.toFixed(4)}` +
+    (lastVal ? `, validation ${lastVal.loss.toFixed(4)} nats/token, ${lastVal.bpb.toFixed(4)} bits/byte` : '') + `; checkpoint ${final}`);
+  model.dispose(); opt.dispose();
+  return { steps: step, finalLoss: lastLoss, valLoss: lastVal?.loss ?? null, valBpb: lastVal?.bpb ?? null, tokPerS, logPath };
+}
+
+/** drops log records past the resumed step, so the log reads as one uninterrupted run */
+function truncateLog(path: string, step: number): void {
+  if (!existsSync(path)) return;
+  const keep = readFileSync(path, 'utf8').split('\n').filter((l) => {
+    if (!l.trim()) return false;
+    try { return (JSON.parse(l).step as number) <= step; } catch { return false; }
+  });
+  writeFileAtomic(path, keep.map((l) => l + '\n').join(''));
+}
+
+export function writeCurves(out: string, logPath: string): void {
+  const recs = readFileSync(logPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, number>);
+  const tr = recs.filter((r) => r.loss !== undefined), va = recs.filter((r) => r.val_loss !== undefined);
+  writeFileAtomic(join(out, 'loss.svg'), lineChart([
+    { name: 'train loss', x: tr.map((r) => r.step), y: tr.map((r) => r.loss) },
+    { name: 'validation loss', x: va.map((r) => r.step), y: va.map((r) => r.val_loss) },
+  ], { title: 'loss (nats/token)', xLabel: 'step', yLabel: 'loss' }));
+  writeFileAtomic(join(out, 'lr.svg'), lineChart([{ name: 'learning rate', x: tr.map((r) => r.step), y: tr.map((r) => r.lr) }],
+    { title: 'learning rate', xLabel: 'step', yLabel: 'lr' }));
+}
