@@ -1,6 +1,9 @@
 // Shared test helpers: seeded random buffers, error measures and finite differences.
 import assert from 'node:assert/strict';
 import { Rng } from '../src/util/rng.js';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export { Rng };
 
@@ -61,4 +64,17 @@ export function weightedSum(x: ArrayLike<number>, w: ArrayLike<number>): number 
   let s = 0;
   for (let i = 0; i < x.length; i++) s += x[i] * w[i];
   return s;
+}
+
+/** a path under ../shared (found by walking up from the compiled test), or null when absent */
+export function sharedPath(...parts: string[]): string | null {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 7; i++) {
+    const cand = join(dir, 'shared', ...parts);
+    const cand2 = join(dir, '..', 'shared', ...parts);
+    if (existsSync(cand2)) return cand2;
+    if (existsSync(cand)) return cand;
+    dir = dirname(dir);
+  }
+  return null;
 }
