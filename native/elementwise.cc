@@ -1,5 +1,8 @@
 // Elementwise f32 ops (add, addInto, scale), the non-finite scan, and the strided gather that turns
 // any view (permute, slice, broadcast with stride 0) into a contiguous buffer.
+// GCC 12 flags the deliberately undefined pass-through operand inside AVX-512 intrinsics
+// (_mm512_undefined_ps) as maybe-uninitialized at -O3; it must be silenced before the headers.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include "common.h"
 #include "parallel.h"
 #include <algorithm>
