@@ -7,8 +7,9 @@
 // f32 <-> f16 uses vcvtps2ph/vcvtph2ps (AVX-512F/F16C), which are exact IEEE conversions (subnormals,
 // infinities, NaNs quieted with the payload's top bits kept), matching the reference bit for bit.
 // GCC 12 flags the deliberately undefined pass-through operand inside AVX-512 intrinsics
-// (_mm512_undefined_ps) as maybe-uninitialized at -O3; it must be silenced before the headers.
+// (_mm512_undefined_*) as (maybe-)uninitialized at -O3; it must be silenced before the headers.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include "common.h"
 #include "parallel.h"
 #include <cstring>

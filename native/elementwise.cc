@@ -1,8 +1,9 @@
 // Elementwise f32 ops (add, addInto, scale), the non-finite scan, and the strided gather that turns
 // any view (permute, slice, broadcast with stride 0) into a contiguous buffer.
 // GCC 12 flags the deliberately undefined pass-through operand inside AVX-512 intrinsics
-// (_mm512_undefined_ps) as maybe-uninitialized at -O3; it must be silenced before the headers.
+// (_mm512_undefined_*) as (maybe-)uninitialized at -O3; it must be silenced before the headers.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include "common.h"
 #include "parallel.h"
 #include <algorithm>
@@ -123,7 +124,7 @@ struct Odometer {
   }
 };
 
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) && defined(__AVX512BW__)
 // In-register transpose of a 16×16 block of 32-bit values: r[i][j] -> r[j][i].
 inline void Transpose16(__m512i r[16]) {
   __m512i t[16], u[16];
@@ -149,15 +150,35 @@ inline void Transpose16(__m512i r[16]) {
 }
 #endif
 
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+// One 16×16 tile: dst[r][c] = src[r + c·sc] for r, c < 16 (dst row stride ld). 16-bit elements are
+// widened to 32 bits for the in-register transpose and narrowed back.
+template <typename T>
+inline void Tile16(T* dst, int64_t ld, const T* src, int64_t sc) {
+  __m512i blk[16];
+  for (int c = 0; c < 16; ++c) {
+    if (sizeof(T) == 4) blk[c] = _mm512_loadu_si512(src + c * sc);
+    else blk[c] = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i*)(src + c * sc)));
+  }
+  Transpose16(blk);
+  for (int r = 0; r < 16; ++r) {
+    if (sizeof(T) == 4) _mm512_storeu_si512(dst + r * ld, blk[r]);
+    else _mm256_storeu_si256((__m256i*)(dst + r * ld), _mm512_cvtepi32_epi16(blk[r]));
+  }
+}
+#endif
+
 // out[o, r, c] = x[base(o) + r + c·sc]: the last two dims swapped (e.g. [B,T,C] -> [B,C,T]).
-// Work unit: 16 output rows of one outer index; inside, 16×16 tiles so reads and writes both stay
-// within 16 cache lines.
+// Work unit: 128 output rows of one outer index, walked in 128×128 blocks of 16×16 register tiles.
+// A block touches 128 pages on each side, which stay in the L2 TLB while its 64 tiles use them; with
+// one 16×16 tile at a time, large power-of-two strides cost a TLB miss per cache line.
 template <typename T>
 void CopyTransposed(T* out, const T* x, const View& v) {
+  constexpr int64_t kB = 128;
   const int nd = v.nd;
   const int64_t R = v.shape[nd - 2], C = v.shape[nd - 1], sc = v.stride[nd - 1];
-  const int64_t rblocks = (R + 15) / 16, outer = v.total / (R * C);
-  const int64_t grain = std::max<int64_t>(1, kGrain / (16 * C));
+  const int64_t rblocks = (R + kB - 1) / kB, outer = v.total / (R * C);
+  const int64_t grain = std::max<int64_t>(1, kGrain / (kB * C));
   parallel_for(outer * rblocks, grain, [&](int64_t lo, int64_t hi, int) {
     Odometer od(v, nd - 2, lo / rblocks);
     int64_t o = lo / rblocks;
@@ -166,21 +187,19 @@ void CopyTransposed(T* out, const T* x, const View& v) {
       if (u != lo && rb == 0) { od.Next(); ++o; }
       const T* src = x + od.off;
       T* dst = out + o * R * C;
-      int64_t r0 = rb * 16, r1 = std::min(R, r0 + 16);
-      int64_t c0 = 0;
-#if defined(__AVX512F__)
-      if (sizeof(T) == 4 && r1 - r0 == 16) {
-        for (; c0 + 16 <= C; c0 += 16) {
-          __m512i blk[16];
-          for (int c = 0; c < 16; ++c) blk[c] = _mm512_loadu_si512(src + r0 + (c0 + c) * sc);
-          Transpose16(blk);
-          for (int r = 0; r < 16; ++r) _mm512_storeu_si512(dst + (r0 + r) * C + c0, blk[r]);
+      const int64_t r0 = rb * kB, r1 = std::min(R, r0 + kB);
+      for (int64_t c0 = 0; c0 < C; c0 += kB) {
+        const int64_t c1 = std::min(C, c0 + kB);
+        int64_t r = r0;
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+        for (; r + 16 <= r1; r += 16) {
+          int64_t c = c0;
+          for (; c + 16 <= c1; c += 16) Tile16(dst + r * C + c, C, src + r + c * sc, sc);
+          for (int64_t rr = r; rr < r + 16; ++rr)  // ragged right edge
+            for (int64_t cc = c; cc < c1; ++cc) dst[rr * C + cc] = src[rr + cc * sc];
         }
-      }
 #endif
-      for (; c0 < C; c0 += 16) {
-        int64_t c1 = std::min(C, c0 + 16);
-        for (int64_t r = r0; r < r1; ++r)
+        for (; r < r1; ++r)  // ragged bottom edge (or everything, without AVX-512)
           for (int64_t c = c0; c < c1; ++c) dst[r * C + c] = src[r + c * sc];
       }
     }

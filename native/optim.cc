@@ -1,8 +1,9 @@
 // The optimizer step (AdamW, as torch.optim.AdamW's single-tensor path) and the squared norm used
 // for gradient clipping.
 // GCC 12 flags the deliberately undefined pass-through operand inside AVX-512 intrinsics
-// (_mm512_undefined_ps) as maybe-uninitialized at -O3; it must be silenced before the headers.
+// (_mm512_undefined_*) as (maybe-)uninitialized at -O3; it must be silenced before the headers.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
 #include "common.h"
 #include "parallel.h"
 #include <algorithm>

@@ -96,8 +96,8 @@ test('copyStrided: permutations, slices, broadcasts, transposes; native = refere
     for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) for (let t = 0; t < T; t++) for (let d = 0; d < D; d++)
       assert.equal(out[((b * H + h) * T + t) * D + d], x[((b * T + t) * H + h) * D + d]);
 
-    // last-two-dims transposes, sizes around the 16×16 tile
-    for (const [R, C] of [[1, 1], [16, 16], [17, 33], [32, 48], [15, 40], [64, 3], [3, 64], [100, 37]]) {
+    // last-two-dims transposes, sizes around the 16×16 tile and the 128×128 block
+    for (const [R, C] of [[1, 1], [16, 16], [17, 33], [32, 48], [15, 40], [64, 3], [3, 64], [100, 37], [130, 200]]) {
       const src = make(2 * R * C + 5, rng);
       checkView(src, [2, C, R], [R * C, 1, C], 0, `${tname} transpose`);
       checkView(src, [C, R], [1, C], 5, `${tname} transpose offset`);
@@ -124,13 +124,19 @@ test('copyStrided: permutations, slices, broadcasts, transposes; native = refere
       checkView(src, perm.map((p) => shape[p]), perm.map((p) => strides[p]), offset, `${tname} trial ${trial}`);
     }
     // big enough to be split over threads: contiguous, row copies and transposes
-    const big = make(600 * 700, rng);
-    checkView(big, [600 * 700], [1], 0, `${tname} contiguous`);
-    checkView(big, [700, 600], [1, 700], 0, `${tname} big transpose`);
-    checkView(big, [30, 600, 20], [20, 600, 1], 0, `${tname} big rows`);
-    checkView(big, [300, 700], [1400, 1], 0, `${tname} every other row`);
-    checkView(big, [600, 350], [700, 2], 0, `${tname} big strided gather`);
+    const big = make(500 * 300, rng);
+    checkView(big, [500 * 300], [1], 0, `${tname} contiguous`);
+    checkView(big, [300, 500], [1, 300], 0, `${tname} big transpose`);
+    checkView(big, [25, 300, 20], [20, 500, 1], 0, `${tname} big rows`);
+    checkView(big, [250, 300], [600, 1], 0, `${tname} every other row`);
+    checkView(big, [500, 150], [300, 2], 0, `${tname} big strided gather`);
     checkView(big, [], [], 12345, `${tname} scalar`);
+    // shape and strides may come as typed arrays
+    const viaTyped = new (big.constructor as new (n: number) => Data)(500 * 300);
+    nat.copyStrided(viaTyped, big, Int32Array.from([300, 500]) as never, Float64Array.from([1, 300]) as never, 0);
+    const viaArray = viaTyped.slice(); viaArray.fill(0);
+    ref.copyStrided(viaArray, big, [300, 500], [1, 300], 0);
+    assert.deepEqual(viaTyped, viaArray, `${tname} typed-array shape/strides`);
     checkView(big, [5, 0, 3], [1, 1, 1], 0, `${tname} empty`);
   }
 });

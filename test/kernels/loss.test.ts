@@ -40,7 +40,7 @@ test('crossEntropy: native = f64 reference (1e-5) on many shapes, with ignored r
   }
 });
 
-test('crossEntropy: known values, ignoreIndex inside the vocabulary, NaN propagates', () => {
+test('crossEntropy: known values, ignoreIndex inside the vocabulary, N = 0, NaN propagates', () => {
   // uniform logits: loss = log V, gradient = (1/V − onehot)·scale
   const V = 50, N = 3;
   const logits = new Float32Array(N * V).fill(0.7);
@@ -49,6 +49,7 @@ test('crossEntropy: known values, ignoreIndex inside the vocabulary, NaN propaga
   assertClose(a.losses, [Math.log(V), 0, Math.log(V)], 1e-6, 'uniform losses');
   assert.ok(Math.abs(a.d![4] - 2 * (1 / V - 1)) < 1e-6 && Math.abs(a.d![5] - 2 / V) < 1e-6);
   assert.ok(a.d!.subarray(V, 2 * V).every((x) => x === 0));
+  for (const k of [nat, ref]) k.crossEntropy(new Float32Array(0), null, new Float32Array(0), new Int32Array(0), 0, 0, -100, 1);  // N = 0: no-op
   const x = randn(new Rng(5), 2 * 40);
   x[47] = NaN;
   for (const k of [nat, ref]) {
