@@ -32,7 +32,7 @@ export function saveModel(model: DeepSeekLM, dir: string, opts: SaveOptions = {}
   const maxShard = opts.maxShardBytes ?? 5e9;
   const { dsllm: _local, ...hf } = model.config;
   void _local;
-  const config = { ...hf, torch_dtype: dtype === 'bf16' ? 'bfloat16' : 'float32' };
+  const config = { architectures: ['LlamaForCausalLM'], model_type: 'llama', hidden_act: 'silu', ...hf, torch_dtype: dtype === 'bf16' ? 'bfloat16' : 'float32' };
   // one tensor at a time into shards of at most maxShard bytes
   const shards: TensorToWrite[][] = [[]];
   let cur = 0;
