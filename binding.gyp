@@ -21,11 +21,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti"],
-<<<<<<< HEAD
       "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-mtune=native", "-fexceptions", "-ffp-contract=fast", "-fno-math-errno", "-Wall", "-Wno-unused-function", "-Wno-maybe-uninitialized"],
-=======
-      "cflags_cc": ["-std=c++17", "-O3", "-march=native", "-mtune=native", "-fexceptions", "-ffp-contract=fast", "-fno-math-errno", "-Wall", "-Wno-unused-function"],
->>>>>>> attn
       "ldflags": ["-pthread"]
     }
   ]
