@@ -49,6 +49,11 @@ export class AdamW {
     const k = kernels();
     const norm = this.gradNorm();
     if (!Number.isFinite(norm)) {
+      // a non-finite weight poisons every gradient: name it first, it is the cause
+      for (const s of this.slots) {
+        const bad = k.firstNonFinite(s.p.f32, s.p.numel);
+        if (bad >= 0) throw new OpError('adamw', `non-finite weight (NaN/Inf) in ${s.name} at element ${bad} (step ${this.step + 1}): every gradient is non-finite; restore a checkpoint`, '');
+      }
       for (const s of this.slots) {
         const bad = s.p.grad ? k.firstNonFinite(s.p.grad.f32, s.p.numel) : -1;
         if (bad >= 0) throw new OpError('adamw', `non-finite gradient (NaN/Inf) in ${s.name} at element ${bad} (step ${this.step + 1}); lower the learning rate or check the data`, '');

@@ -62,7 +62,11 @@ test('a NaN in a step is reported with the parameter and element, not silently a
   const model = new DeepSeekLM(cfg, { seed: 3 });
   const opt = new AdamW(model.namedParameters());
   model.layers[1].mlp.down_proj.f32[5] = NaN;
-  assert.throws(() => trainStep(model, opt, [periodicBatch(2, 8)], 1e-3), /non-finite gradient \(NaN\/Inf\) in model\.layers\.\d+\.[a-z_.]+ at element \d+/);
+  assert.throws(() => trainStep(model, opt, [periodicBatch(2, 8)], 1e-3), /non-finite weight \(NaN\/Inf\) in model\.layers\.1\.mlp\.down_proj\.weight at element 5/);
+  model.layers[1].mlp.down_proj.f32[5] = 0;
+  // an exploding loss: gradients overflow while weights are finite
+  model.layers[0].self_attn.v_proj.f32.fill(3e37);
+  assert.throws(() => trainStep(model, opt, [periodicBatch(2, 8)], 1e-3), /non-finite (gradient|weight)/);
 });
 
 test("multi-step schedule: warmup, then 100% → 31.6% at 80% → 10% at 90% of the run", () => {
