@@ -20,16 +20,19 @@ export type PreTokenizerJson =
 /** GPT-2's split, used by ByteLevel when use_regex is true */
 export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+";
 
-/** Pieces of a text: piece i is `pieces[i]`, starting at UTF-16 offset `starts[i]` of the input. */
-export interface Pieces { pieces: string[]; starts: number[] }
-
-type Stage = (inp: Pieces) => Pieces;
+/** Receives one piece and its UTF-16 offset in the input. */
+export type Emit = (piece: string, start: number) => void;
+/** One stage: cuts `piece` (at offset `start`) and passes each result to `next`. */
+type Stage = (piece: string, start: number, next: Emit) => void;
 
 export interface PreTokenizer {
   readonly json: PreTokenizerJson | null;
   /** true when some stage is ByteLevel (the vocabulary is then byte-level) */
   readonly byteLevel: boolean;
-  split(text: string): Pieces;
+  /** Calls `emit` for each piece of `text`, in order (no arrays in between). */
+  each(text: string, emit: Emit): void;
+  /** The pieces of `text`, for tests and tools. */
+  split(text: string): { pieces: string[]; starts: number[] };
 }
 
 const BEHAVIORS = new Set(['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous']);
@@ -89,86 +92,93 @@ export function compilePreTokenizer(json: PreTokenizerJson | null, path = 'pre_t
     }
   };
   if (json !== null && json !== undefined) add(json, path);
-  const split = (text: string): Pieces => {
-    let cur: Pieces = { pieces: text.length ? [text] : [], starts: text.length ? [0] : [] };
-    for (const st of stages) cur = st(cur);
-    return cur;
+  // chain the stages back to front: stage k hands its pieces to stage k+1
+  const chain = (k: number, last: Emit): Emit => {
+    if (k === stages.length) return last;
+    const st = stages[k], next = chain(k + 1, last);
+    return (piece, start) => st(piece, start, next);
   };
-  return { json, byteLevel, split };
+  const each = (text: string, emit: Emit): void => {
+    if (text.length) chain(0, emit)(text, 0);
+  };
+  const splitAll = (text: string) => {
+    const pieces: string[] = [], starts: number[] = [];
+    each(text, (p, s) => { pieces.push(p); starts.push(s); });
+    return { pieces, starts };
+  };
+  return { json, byteLevel, each, split: splitAll };
 }
 
-function prefixSpaceStage(inp: Pieces): Pieces {
+function prefixSpaceStage(piece: string, start: number, next: Emit): void {
   // HF ByteLevel(add_prefix_space): every piece that does not start with a space gets one
-  const pieces = inp.pieces.map((s) => (s.charCodeAt(0) === 32 ? s : ' ' + s));
-  const starts = inp.starts.map((st, i) => (inp.pieces[i].charCodeAt(0) === 32 ? st : Math.max(0, st - 1)));
-  return { pieces, starts };
+  if (piece.charCodeAt(0) === 32) next(piece, start); else next(' ' + piece, Math.max(0, start - 1));
 }
 
 /** One Split stage: finds the matches of `re` in each piece and keeps, drops or merges them per `behavior`. */
 function splitStage(re: RegExp, behavior: SplitBehavior, invert: boolean): Stage {
   if (behavior === 'Isolated') {
-    // the hot path: every match and every gap between matches is a piece (invert changes nothing)
-    return (inp) => {
-      const pieces: string[] = [], starts: number[] = [];
-      for (let k = 0; k < inp.pieces.length; k++) {
-        const p = inp.pieces[k], s0 = inp.starts[k];
-        re.lastIndex = 0;
-        let prev = 0, m: RegExpExecArray | null;
-        while ((m = re.exec(p)) !== null) {
-          const a = m.index, len = m[0].length;
-          if (len === 0) { re.lastIndex = a + ((p.codePointAt(a) ?? 0) > 0xffff ? 2 : 1); continue; }
-          if (a > prev) { pieces.push(p.slice(prev, a)); starts.push(s0 + prev); }
-          pieces.push(len === p.length ? p : m[0]); starts.push(s0 + a);
-          prev = a + len;
+    // The hot path: every match and every gap between matches is a piece (invert changes nothing).
+    // A sticky test at the current position finds the match there without allocating a match
+    // array; only where no match starts at the position does a search find the next one.
+    const sticky = new RegExp(re.source, re.flags.replace('g', '') + 'y');
+    return (p, s0, next) => {
+      const n = p.length;
+      let pos = 0;
+      while (pos < n) {
+        sticky.lastIndex = pos;
+        if (sticky.test(p)) {
+          const e = sticky.lastIndex;
+          if (e > pos) { next(e - pos === n ? p : p.slice(pos, e), s0 + pos); pos = e; continue; }
         }
-        if (prev < p.length) { pieces.push(prev === 0 ? p : p.slice(prev)); starts.push(s0 + prev); }
+        // no non-empty match at pos: find the next one
+        re.lastIndex = pos;
+        let m: RegExpExecArray | null;
+        while ((m = re.exec(p)) !== null && m[0].length === 0) re.lastIndex = m.index + ((p.codePointAt(m.index) ?? 0) > 0xffff ? 2 : 1);
+        if (m === null) { next(pos === 0 ? p : p.slice(pos), s0 + pos); return; }
+        next(p.slice(pos, m.index), s0 + pos);
+        next(m[0], s0 + m.index);
+        pos = m.index + m[0].length;
       }
-      return { pieces, starts };
     };
   }
-  return (inp) => {
-    const pieces: string[] = [], starts: number[] = [];
-    for (let k = 0; k < inp.pieces.length; k++) {
-      const p = inp.pieces[k], s0 = inp.starts[k];
-      // spans [a, b, isMatch] covering the piece
-      const spans: [number, number, boolean][] = [];
-      re.lastIndex = 0;
-      let prev = 0, m: RegExpExecArray | null;
-      while ((m = re.exec(p)) !== null) {
-        const a = m.index, len = m[0].length;
-        if (len === 0) { re.lastIndex = a + ((p.codePointAt(a) ?? 0) > 0xffff ? 2 : 1); continue; }
-        if (a > prev) spans.push([prev, a, invert]);
-        spans.push([a, a + len, !invert]);
-        prev = a + len;
-      }
-      if (prev < p.length) spans.push([prev, p.length, invert]);
-      const out: [number, number][] = [];
-      if (behavior === 'Removed') {
-        for (const [a, b, isMatch] of spans) if (!isMatch) out.push([a, b]);
-      } else if (behavior === 'MergedWithPrevious') {
-        let prevMatch = false;
-        for (const [a, b, isMatch] of spans) {
-          if (isMatch && !prevMatch && out.length) out[out.length - 1][1] = b; else out.push([a, b]);
-          prevMatch = isMatch;
-        }
-      } else if (behavior === 'MergedWithNext') {
-        let prevMatch = false;
-        const rev: [number, number][] = [];
-        for (let i = spans.length - 1; i >= 0; i--) {
-          const [a, b, isMatch] = spans[i];
-          if (isMatch && !prevMatch && rev.length) rev[rev.length - 1][0] = a; else rev.push([a, b]);
-          prevMatch = isMatch;
-        }
-        out.push(...rev.reverse());
-      } else { // Contiguous
-        let prevMatch: boolean | null = null;
-        for (const [a, b, isMatch] of spans) {
-          if (isMatch === prevMatch && out.length) out[out.length - 1][1] = b; else out.push([a, b]);
-          prevMatch = isMatch;
-        }
-      }
-      for (const [a, b] of out) { pieces.push(p.slice(a, b)); starts.push(s0 + a); }
+  return (p, s0, next) => {
+    // spans [a, b, isMatch] covering the piece
+    const spans: [number, number, boolean][] = [];
+    re.lastIndex = 0;
+    let prev = 0, m: RegExpExecArray | null;
+    while ((m = re.exec(p)) !== null) {
+      const a = m.index, len = m[0].length;
+      if (len === 0) { re.lastIndex = a + ((p.codePointAt(a) ?? 0) > 0xffff ? 2 : 1); continue; }
+      if (a > prev) spans.push([prev, a, invert]);
+      spans.push([a, a + len, !invert]);
+      prev = a + len;
     }
-    return { pieces, starts };
+    if (prev < p.length) spans.push([prev, p.length, invert]);
+    const out: [number, number][] = [];
+    if (behavior === 'Removed') {
+      for (const [a, b, isMatch] of spans) if (!isMatch) out.push([a, b]);
+    } else if (behavior === 'MergedWithPrevious') {
+      let prevMatch = false;
+      for (const [a, b, isMatch] of spans) {
+        if (isMatch && !prevMatch && out.length) out[out.length - 1][1] = b; else out.push([a, b]);
+        prevMatch = isMatch;
+      }
+    } else if (behavior === 'MergedWithNext') {
+      let prevMatch = false;
+      const rev: [number, number][] = [];
+      for (let i = spans.length - 1; i >= 0; i--) {
+        const [a, b, isMatch] = spans[i];
+        if (isMatch && !prevMatch && rev.length) rev[rev.length - 1][0] = a; else rev.push([a, b]);
+        prevMatch = isMatch;
+      }
+      out.push(...rev.reverse());
+    } else { // Contiguous
+      let prevMatch: boolean | null = null;
+      for (const [a, b, isMatch] of spans) {
+        if (isMatch === prevMatch && out.length) out[out.length - 1][1] = b; else out.push([a, b]);
+        prevMatch = isMatch;
+      }
+    }
+    for (const [a, b] of out) next(p.slice(a, b), s0 + a);
   };
 }

@@ -3,6 +3,7 @@
 // worker pool ships to its threads); `Tokenizer` compiles it once and encodes/decodes.
 import { encodeUtf8Into } from './byte-level.js';
 import { BpeModel } from './bpe.js';
+import { IdBuffer } from './id-buffer.js';
 import { AddedTokens, type AddedToken, type SpecialMode } from './added-tokens.js';
 import { compileNormalizer, type NormalizerJson } from './normalize.js';
 import { compilePreTokenizer, type PreTokenizer, type PreTokenizerJson } from './pretokenize.js';
@@ -85,35 +86,39 @@ export class Tokenizer {
   }
 
   /** ids of `text` (no BOS unless asked for). */
-  encode(text: string, opts: EncodeOptions = {}): number[] {
-    const out: number[] = [];
+  encode(text: string, opts: EncodeOptions = {}): Uint32Array {
+    const out = new IdBuffer((text.length >> 1) + 16);
     if (opts.addBos) out.push(this.requireBos());
     for (const seg of this.added.split(text, opts.special ?? 'none')) {
       if ('id' in seg) { out.push(seg.id); continue; }
-      this.encodeOrdinary(seg.text, out);
+      this.encodeInto(seg.text, out);
     }
-    return out;
+    return out.toArray();
   }
 
   /** Encodes text that holds no added tokens (no special-token scan). */
-  encodeOrdinary(text: string, out: number[] = []): number[] {
+  encodeOrdinary(text: string): Uint32Array {
+    const out = new IdBuffer((text.length >> 1) + 16);
+    this.encodeInto(text, out);
+    return out.toArray();
+  }
+
+  /** Appends the ids of text without added tokens to `out`. */
+  encodeInto(text: string, out: IdBuffer): void {
     const t = this.normalize ? this.normalize(text) : text;
-    const { pieces } = this.pre.split(t);
-    const bpe = this.bpe, ascii = this.asciiId;
-    for (let i = 0; i < pieces.length; i++) {
-      const p = pieces[i];
+    const bpe = this.bpe, ascii = this.asciiId, scratch = this.scratch;
+    this.pre.each(t, (p) => {
       if (p.length === 1) {
         const c = p.charCodeAt(0);
-        if (c < 128) { out.push(ascii[c]); continue; }
+        if (c < 128) { out.push(ascii[c]); return; }
       }
-      bpe.encodePiece(p, this.scratch, out);
-    }
-    return out;
+      bpe.encodePiece(p, scratch, out);
+    });
   }
 
   /** ids with the [start, end) UTF-16 offsets of the text each covers (a token inside a character covers that character). */
-  encodeWithOffsets(text: string, opts: EncodeOptions = {}): { ids: number[]; offsets: [number, number][] } {
-    const ids: number[] = [], offsets: [number, number][] = [];
+  encodeWithOffsets(text: string, opts: EncodeOptions = {}): { ids: Uint32Array; offsets: [number, number][] } {
+    const ids = new IdBuffer(), offsets: [number, number][] = [];
     if (opts.addBos) { ids.push(this.requireBos()); offsets.push([0, 0]); }
     for (const seg of this.added.split(text, opts.special ?? 'none')) {
       if ('id' in seg) { ids.push(seg.id); offsets.push([seg.start, seg.end]); continue; }
@@ -132,11 +137,12 @@ export class Tokenizer {
           if (c > 0xffff) ci++;
         }
         charAt[n] = p.length;
-        const before = ids.length;
-        this.bpe.mergeBytes(this.scratch.buf, n, ids);
+        const before = ids.n;
+        if (this.bpe.ignoreMerges && this.bpe.bytesToId.get(this.scratch.buf, 0, n) >= 0) ids.push(this.bpe.bytesToId.get(this.scratch.buf, 0, n));
+        else this.bpe.mergeBytes(this.scratch.buf, n, ids);
         let b = 0;
-        for (let k = before; k < ids.length; k++) {
-          const len = this.bpe.tokens[ids[k]]?.length ?? 1;
+        for (let k = before; k < ids.n; k++) {
+          const len = this.bpe.tokens[ids.a[k]]?.length ?? 1;
           const s = charAt[b], lastChar = charAt[b + len - 1];
           const e = lastChar + ((p.codePointAt(lastChar) ?? 0) > 0xffff ? 2 : 1);
           offsets.push([seg.start + starts[i] + s, seg.start + starts[i] + Math.min(e, p.length)]);
@@ -144,7 +150,7 @@ export class Tokenizer {
         }
       }
     }
-    return { ids, offsets };
+    return { ids: ids.toArray(), offsets };
   }
 
   /** The bytes an id stands for (added tokens: their text). */
