@@ -295,6 +295,14 @@ export class BpeModel {
     for (let i = 0; i >= 0; i = next[i]) out.push(id[i]);
   }
 
+  /** the merges as [left, right] in rank order (for writing tokenizer.json) */
+  mergeList(): [number, number][] {
+    const t = this.table, rows: [number, number, number][] = [];
+    for (let k = 0; k < t.length; k += 4) if (t[k] !== -1) rows.push([t[k + 2], t[k], t[k + 1]]);
+    rows.sort((x, y) => x[0] - y[0] || x[1] - y[1] || x[2] - y[2]);
+    return rows.map(([, a, b]) => [a, b]);
+  }
+
   clearCache(): void { this.cache.clear(); this.arenaUsed = 0; }
 }
 

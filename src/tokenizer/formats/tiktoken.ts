@@ -72,7 +72,8 @@ export function tiktokenSpec(name: string, tokens: (Uint8Array | null)[], patter
   const full: (Uint8Array | null)[] = Array.from({ length: tokens.length }, (_, i) => tokens[i] ?? null);
   return {
     name, tokens: full, mode: 'ranks', ignoreMerges: true,
-    preTokenizer: split(pattern), dollar: 'text-end', normalizer: null,
+    preTokenizer: { type: 'Sequence', pretokenizers: [split(pattern), { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: false }] },
+    dollar: 'text-end', normalizer: null,
     addedTokens, eos: specials['<|endoftext|>'], vocabSize,
   };
 }
