@@ -6,6 +6,7 @@ type Suite = (opts: BenchOptions) => Promise<void>;
 
 const suites: Record<string, () => Promise<Suite>> = {
   gemm: async () => (await import('./gemm.js')).run,
+  tokenizer: async () => (await import('./tokenizer.js')).run,
 };
 
 function parse(argv: string[]): { names: string[]; opts: BenchOptions } {
