@@ -9,6 +9,7 @@ import { loadTokenizer } from '../../src/tokenizer/formats/load.js';
 import { trainBpe } from '../../src/tokenizer/trainer.js';
 import { AddedTokens } from '../../src/tokenizer/added-tokens.js';
 import { decodeUtf8 } from '../../src/tokenizer/utf8.js';
+import { tokenizerOf } from './data.js';
 import { SKIP, data } from './data.js';
 
 test('GGUF: truncated, bad magic, bad version', { skip: SKIP }, () => {
@@ -50,7 +51,7 @@ test('invalid UTF-8 is replaced per maximal subpart and counted', () => {
 });
 
 test('disallowed special tokens in text are refused when asked; ids out of range are named', { skip: SKIP }, () => {
-  const tok = loadTokenizer(data('tokenizers', 'deepseek-llm-vocab.gguf'));
+  const tok = tokenizerOf(data('tokenizers', 'deepseek-llm-vocab.gguf'));
   assert.throws(() => tok.encode('x <｜end▁of▁sentence｜>', { special: 'error' }), /special token "<｜end▁of▁sentence｜>" at offset 2/);
   assert.deepEqual(Array.from(tok.encode('<｜end▁of▁sentence｜>', { special: 'all' })), [100001]);
   assert.ok(tok.encode('<｜end▁of▁sentence｜>').length > 1, 'as text by default');

@@ -21,7 +21,7 @@ test('DeepSeek chat template renders the README layout', () => {
 test('CLI encode/decode: stdin verbatim, .out ids, --add-bos, --json', { skip: SKIP }, () => {
   const vocab = data('tokenizers', 'gpt-2-vocab.gguf');
   const inp = vocabInputs('gpt-2'), out = vocabOutputs('gpt-2');
-  for (const i of [3, 7, 9, inp.length - 1]) {
+  for (const i of [7, inp.length - 1]) {
     const r = run(['tokenizer', 'encode', '--tokenizer', vocab], inp[i]);
     assert.equal(r.status, 0, r.stderr.toString());
     assert.equal(' ' + r.stdout.toString().trim(), out[i] === '' ? ' ' : out[i]);

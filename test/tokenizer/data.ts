@@ -2,6 +2,8 @@
 // this file), or $DSLLM_DATA. Tests that need it are skipped with a reason when it is missing.
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { loadTokenizer } from '../../src/tokenizer/formats/load.js';
+import type { Tokenizer } from '../../src/tokenizer/tokenizer.js';
 import { fileURLToPath } from 'node:url';
 
 export function dataDir(): string | null {
@@ -32,3 +34,11 @@ export function vocabOutputs(vocab: string): string[] {
 }
 
 export const idsLine = (ids: ArrayLike<number>) => Array.from(ids, (x) => ' ' + x).join('');
+
+const loaded = new Map<string, Tokenizer>();
+/** Loads a tokenizer once per test file (GGUF vocabularies take a second or so to load). */
+export function tokenizerOf(path: string): Tokenizer {
+  let t = loaded.get(path);
+  if (!t) loaded.set(path, t = loadTokenizer(path));
+  return t;
+}

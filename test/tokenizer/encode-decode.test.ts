@@ -5,10 +5,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadTokenizer } from '../../src/tokenizer/formats/load.js';
 import { TokenizerPool } from '../../src/tokenizer/pool.js';
+import { tokenizerOf } from './data.js';
 import { SKIP, data, vocabInputs } from './data.js';
 
 test('streaming decode never splits a character and equals the whole decode', { skip: SKIP }, () => {
-  const tok = loadTokenizer(data('tokenizers', 'deepseek-llm-vocab.gguf'));
+  const tok = tokenizerOf(data('tokenizers', 'deepseek-llm-vocab.gguf'));
   for (const s of vocabInputs('gpt-2')) {
     const ids = tok.encode(s);
     const d = tok.streamDecoder();
@@ -28,7 +29,7 @@ test('streaming decode never splits a character and equals the whole decode', { 
 });
 
 test('offsets: each token covers the text it came from', { skip: SKIP }, () => {
-  const tok = loadTokenizer(data('tokenizers', 'deepseek-llm-vocab.gguf'));
+  const tok = tokenizerOf(data('tokenizers', 'deepseek-llm-vocab.gguf'));
   for (const s of vocabInputs('gpt-2')) {
     const { ids, offsets } = tok.encodeWithOffsets(s);
     assert.deepEqual(Array.from(ids), Array.from(tok.encode(s)));
@@ -45,7 +46,7 @@ test('offsets: each token covers the text it came from', { skip: SKIP }, () => {
 });
 
 test('a 100 kB string without split points encodes fast (no quadratic merge loop)', () => {
-  const tok = loadTokenizer('cl100k_base');
+  const tok = tokenizerOf('cl100k_base');
   for (const s of ['x'.repeat(100_000), 'ab'.repeat(50_000), '我'.repeat(33_333)]) {
     tok.encode(s.slice(0, 20_000));
     const t = performance.now();
@@ -58,7 +59,7 @@ test('a 100 kB string without split points encodes fast (no quadratic merge loop
 });
 
 test('worker pool: batch ids equal single-thread ids, in order', { skip: SKIP }, async () => {
-  const tok = loadTokenizer('cl100k_base');
+  const tok = tokenizerOf('cl100k_base');
   const docs = readFileSync(data('corpus', 'en', 'tinyshakespeare.txt'), 'utf8').slice(0, 200_000).split('\n');
   const pool = await TokenizerPool.create({ path: 'cl100k_base' }, 2);
   try {
@@ -73,7 +74,7 @@ test('worker pool: batch ids equal single-thread ids, in order', { skip: SKIP },
 test('decode of our ids equals tiktoken decode', { skip: SKIP }, () => {
   const { get_encoding } = createRequire(import.meta.url)('tiktoken');
   const peer = get_encoding('cl100k_base');
-  const tok = loadTokenizer('cl100k_base');
+  const tok = tokenizerOf('cl100k_base');
   const s = readFileSync(data('corpus', 'zh', 'song_ci.txt'), 'utf8').slice(0, 50_000);
   const ids = tok.encode(s);
   assert.deepEqual(Buffer.from(tok.decodeBytes(ids)), Buffer.from(peer.decode(ids)));

@@ -17,8 +17,10 @@ const SCALAR_SIZE: Record<number, number> = { 0: 1, 1: 1, 2: 2, 3: 2, 4: 4, 5: 4
 class Reader {
   pos = 0;
   private readonly dv: DataView;
+  private readonly b: Buffer;
   constructor(readonly buf: Uint8Array, readonly file: string) {
     this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   }
   fail(what: string, at = this.pos): never {
     throw new TokenizerError(`${this.file}: byte ${at}: ${what}`, { code: 'E_GGUF', hint: 'the GGUF file looks truncated or corrupt' });
@@ -37,7 +39,7 @@ class Reader {
   str(what: string): string {
     const n = this.u64(`${what} length`);
     this.need(n, what);
-    const s = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.pos, n).toString('utf8');
+    const s = this.b.toString('utf8', this.pos, this.pos + n);
     this.pos += n;
     return s;
   }
