@@ -9,6 +9,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   train: async () => (await import('./train.js')).run,
   forward: async () => (await import('./forward.js')).run,
   leak: async () => (await import('./leak.js')).run,
+  tokenizer: async () => (await import('./tokenizer.js')).run,
 };
 
 function parse(argv: string[]): { names: string[]; opts: BenchOptions } {

@@ -3,9 +3,11 @@ import type { Command } from 'commander';
 import { registerInfo } from './info.js';
 import { registerDemo } from './demo.js';
 import { registerTrain } from './train.js';
+import { registerTokenizer } from './tokenizer.js';
 
 export function registerVerbs(program: Command): void {
   registerInfo(program);
-  registerDemo(program);
+  registerTokenizer(program);
   registerTrain(program);
+  registerDemo(program);
 }

@@ -1,0 +1,86 @@
+// Tokenizer speed against tiktoken (npm, WASM) on cl100k_base, side by side in one run:
+//   cl100k-<corpus>          single-thread encode MB/s, ours vs tiktoken.encode_ordinary
+//   cl100k-<corpus>-2threads TokenizerPool with 2 workers vs 1 worker (the peer is ourselves)
+//   cl100k-nosplit-100k      ms to encode a 100 kB string with no split point (bar: < 100 ms)
+//   deepseek-llm-<corpus>    our DeepSeek vocabulary, MB/s (no peer: tiktoken has no such vocab)
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { emit, median, note, spreadOf, timeReps, type BenchOptions } from './common.js';
+import { loadTokenizer } from '../src/tokenizer/formats/load.js';
+import { TokenizerPool } from '../src/tokenizer/pool.js';
+
+/** shared/data beside the repository (found by walking up), or $DSLLM_DATA */
+function dataDir(): URL {
+  if (process.env.DSLLM_DATA) return new URL(`file://${process.env.DSLLM_DATA.replace(/\/?$/, '/')}`);
+  for (let u = new URL('./', import.meta.url), i = 0; i < 8; i++, u = new URL('../', u)) {
+    const cand = new URL('shared/data/', u);
+    if (existsSync(new URL('tokenizers/', cand))) return cand;
+  }
+  throw new Error('tokenizer bench: shared/data not found (set DSLLM_DATA)');
+}
+const DATA = dataDir();
+const CORPORA: Record<string, string[]> = {
+  en: ['corpus/en/tinyshakespeare.txt', 'corpus/en/tinystories_sample.txt'],
+  zh: ['corpus/zh/tang_poems.txt', 'corpus/zh/song_ci.txt'],
+};
+
+function corpus(name: string, quick: boolean): string {
+  const text = CORPORA[name].map((f) => readFileSync(new URL(f, DATA), 'utf8')).join('\n');
+  return quick ? text.slice(0, 300_000) : text;
+}
+
+export async function run(opts: BenchOptions): Promise<void> {
+  const want = (c: string) => !opts.cases.length || opts.cases.includes(c);
+  const reps = Math.max(1, opts.reps);
+  const ours = loadTokenizer('cl100k_base');
+  let peer: { encode_ordinary(s: string): Uint32Array; free(): void } | null = null;
+  try {
+    const { get_encoding } = createRequire(import.meta.url)('tiktoken') as { get_encoding(n: string): typeof peer };
+    peer = get_encoding('cl100k_base');
+  } catch {
+    note('tokenizer: tiktoken is not installed; peer rows are skipped (npm install tiktoken)', opts);
+  }
+  for (const name of Object.keys(CORPORA)) {
+    const text = corpus(name, opts.quick);
+    const mb = Buffer.byteLength(text) / 1e6;
+    const c = `cl100k-${name}`;
+    if (want(c)) {
+      const a = timeReps(() => { ours.bpe.clearCache(); ours.encode(text); }, reps);
+      const b = peer ? timeReps(() => peer!.encode_ordinary(text), reps) : null;
+      const oursV = mb / median(a), peerV = b ? mb / median(b) : null;
+      emit({ suite: 'tokenizer', case: c, metric: 'encode', unit: 'MB/s', ours: oursV, peer: peer ? 'tiktoken-wasm' : null,
+        peer_value: peerV, ratio: peerV ? oursV / peerV : null, reps, spread: spreadOf(a) }, opts);
+    }
+    const c2 = `${c}-2threads`;
+    if (want(c2)) {
+      const docs = text.split('\n');
+      const one = await TokenizerPool.create({ path: 'cl100k_base' }, 1), two = await TokenizerPool.create({ path: 'cl100k_base' }, 2);
+      await one.encodeBatch(docs); await two.encodeBatch(docs);
+      const t1: number[] = [], t2: number[] = [];
+      for (let r = 0; r < reps; r++) {
+        let t = performance.now(); await one.encodeBatch(docs); t1.push((performance.now() - t) / 1000);
+        t = performance.now(); await two.encodeBatch(docs); t2.push((performance.now() - t) / 1000);
+      }
+      await one.close(); await two.close();
+      const v2 = mb / median(t2), v1 = mb / median(t1);
+      emit({ suite: 'tokenizer', case: c2, metric: 'encode', unit: 'MB/s', ours: v2, peer: 'ours-1-thread', peer_value: v1, ratio: v2 / v1, reps, spread: spreadOf(t2) }, opts);
+    }
+  }
+  if (want('cl100k-nosplit-100k')) {
+    const s = 'x'.repeat(100_000);
+    const a = timeReps(() => { ours.bpe.clearCache(); ours.encode(s); }, reps);
+    const b = peer ? timeReps(() => peer!.encode_ordinary(s), 1, 0) : null;
+    emit({ suite: 'tokenizer', case: 'cl100k-nosplit-100k', metric: 'encode', unit: 'ms', ours: median(a) * 1000, peer: peer ? 'tiktoken-wasm' : null,
+      peer_value: b ? median(b) * 1000 : null, ratio: b ? median(b) / median(a) : null, reps, spread: spreadOf(a), note: 'bar < 100 ms; ratio = peer time / ours' }, opts);
+  }
+  const ds = new URL('tokenizers/deepseek-llm-vocab.gguf', DATA);
+  for (const name of Object.keys(CORPORA)) {
+    const c = `deepseek-llm-${name}`;
+    if (!want(c)) continue;
+    const tok = loadTokenizer(ds.pathname);
+    const text = corpus(name, opts.quick), mb = Buffer.byteLength(text) / 1e6;
+    const a = timeReps(() => { tok.bpe.clearCache(); tok.encode(text); }, reps);
+    emit({ suite: 'tokenizer', case: c, metric: 'encode', unit: 'MB/s', ours: mb / median(a), peer: null, peer_value: null, ratio: null, reps, spread: spreadOf(a) }, opts);
+  }
+  peer?.free();
+}

@@ -1,0 +1,27 @@
+// A TokenizerPool thread: loads the tokenizer, then encodes each batch it is sent.
+import { parentPort, workerData } from 'node:worker_threads';
+import { Tokenizer } from './tokenizer.js';
+import { loadTokenizer } from './formats/load.js';
+import { IdBuffer } from './id-buffer.js';
+import type { PoolSource } from './pool.js';
+import type { EncodeOptions } from './tokenizer.js';
+
+let tok: Tokenizer;
+try {
+  const src = workerData as PoolSource;
+  tok = src.spec ? new Tokenizer(src.spec) : loadTokenizer(src.path!);
+  parentPort!.postMessage({ ready: true });
+} catch (e) {
+  parentPort!.postMessage({ error: (e as Error).message });
+}
+parentPort!.on('message', (m: { texts: string[]; opts: EncodeOptions }) => {
+  try {
+    const all = new IdBuffer(1 << 16);
+    const lens = new Uint32Array(m.texts.length);
+    m.texts.forEach((t, i) => { const ids = tok.encode(t, m.opts); lens[i] = ids.length; all.pushAll(ids); });
+    const ids = all.a.slice(0, all.n);
+    parentPort!.postMessage({ ids, lens }, [ids.buffer, lens.buffer]);
+  } catch (e) {
+    parentPort!.postMessage({ error: (e as Error).message });
+  }
+});

@@ -1,0 +1,82 @@
+// Streaming decode, offsets, the worst case (no split points), and the worker pool.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { loadTokenizer } from '../../src/tokenizer/formats/load.js';
+import { TokenizerPool } from '../../src/tokenizer/pool.js';
+import { tokenizerOf } from './data.js';
+import { SKIP, data, vocabInputs } from './data.js';
+
+test('streaming decode never splits a character and equals the whole decode', { skip: SKIP }, () => {
+  const tok = tokenizerOf(data('tokenizers', 'deepseek-llm-vocab.gguf'));
+  for (const s of vocabInputs('gpt-2')) {
+    const ids = tok.encode(s);
+    const d = tok.streamDecoder();
+    let out = '';
+    for (const id of ids) {
+      const piece = d.push(id);
+      assert.ok(!/[\ud800-\udbff]$/.test(piece) && !piece.includes('\ufffd'), `piece ${JSON.stringify(piece)} of ${JSON.stringify(s)}`);
+      out += piece;
+    }
+    out += d.flush();
+    assert.equal(out, s);
+    assert.equal(d.invalid, 0);
+  }
+  const d = tok.streamDecoder();
+  assert.equal(d.push(155) + d.flush(), '\ufffd', 'a lone lead byte becomes U+FFFD at the end');
+  assert.equal(d.invalid, 1);
+});
+
+test('offsets: each token covers the text it came from', { skip: SKIP }, () => {
+  const tok = tokenizerOf(data('tokenizers', 'deepseek-llm-vocab.gguf'));
+  for (const s of vocabInputs('gpt-2')) {
+    const { ids, offsets } = tok.encodeWithOffsets(s);
+    assert.deepEqual(Array.from(ids), Array.from(tok.encode(s)));
+    let covered = '', last = 0;
+    offsets.forEach(([a, b], k) => {
+      assert.ok(a >= 0 && b <= s.length && a <= b, `offset ${k} [${a}, ${b})`);
+      if (a >= last) { covered += s.slice(a, b); last = b; }
+      const bytes = Buffer.from(tok.tokenBytes(ids[k]));
+      if (bytes.toString('utf8') === s.slice(a, b)) return;   // whole characters: exact
+      assert.ok(Buffer.from(s.slice(a, b)).includes(bytes), `token ${k} bytes inside [${a}, ${b})`);
+    });
+    assert.equal(covered, s);
+  }
+});
+
+test('a 100 kB string without split points encodes fast (no quadratic merge loop)', () => {
+  const tok = tokenizerOf('cl100k_base');
+  for (const s of ['x'.repeat(100_000), 'ab'.repeat(50_000), '我'.repeat(33_333)]) {
+    tok.encode(s.slice(0, 20_000));
+    const t = performance.now();
+    const ids = tok.encode(s);
+    const ms = performance.now() - t;
+    assert.equal(tok.decode(ids), s);
+    // the bar is 100 ms on an idle core; 400 leaves room for a loaded CI machine
+    assert.ok(ms < 400, `${JSON.stringify(s.slice(0, 4))}…: ${ms.toFixed(0)} ms`);
+  }
+});
+
+test('worker pool: batch ids equal single-thread ids, in order', { skip: SKIP }, async () => {
+  const tok = tokenizerOf('cl100k_base');
+  const docs = readFileSync(data('corpus', 'en', 'tinyshakespeare.txt'), 'utf8').slice(0, 200_000).split('\n');
+  const pool = await TokenizerPool.create({ path: 'cl100k_base' }, 2);
+  try {
+    const got = await pool.encodeBatch(docs);
+    assert.equal(got.length, docs.length);
+    docs.forEach((d, i) => assert.deepEqual(Array.from(got[i]), Array.from(tok.encode(d)), `doc ${i}`));
+  } finally {
+    await pool.close();
+  }
+});
+
+test('decode of our ids equals tiktoken decode', { skip: SKIP }, () => {
+  const { get_encoding } = createRequire(import.meta.url)('tiktoken');
+  const peer = get_encoding('cl100k_base');
+  const tok = tokenizerOf('cl100k_base');
+  const s = readFileSync(data('corpus', 'zh', 'song_ci.txt'), 'utf8').slice(0, 50_000);
+  const ids = tok.encode(s);
+  assert.deepEqual(Buffer.from(tok.decodeBytes(ids)), Buffer.from(peer.decode(ids)));
+  peer.free();
+});
