@@ -2,9 +2,10 @@
 import type { Command } from 'commander';
 import { selectBackend } from '../backends/select.js';
 import { train } from '../train/trainer.js';
+import { UserError } from './errors.js';
 
-const int = (v: string) => { const n = Number(v); if (!Number.isInteger(n) || n < 0) throw new Error(`expected a non-negative integer, got "${v}"`); return n; };
-const num = (v: string) => { const n = Number(v); if (!Number.isFinite(n) || n <= 0) throw new Error(`expected a positive number, got "${v}"`); return n; };
+const int = (v: string) => { const n = Number(v); if (!Number.isInteger(n) || n < 0) throw new UserError(`expected a non-negative integer, got "${v}"`); return n; };
+const num = (v: string) => { const n = Number(v); if (!Number.isFinite(n) || n <= 0) throw new UserError(`expected a positive number, got "${v}"`); return n; };
 
 export function registerTrain(program: Command): void {
   program
@@ -33,9 +34,9 @@ export function registerTrain(program: Command): void {
     .option('--quiet', 'no progress display')
     .action(async (o) => {
       await selectBackend();
-      if (!o.data && !o.resume) throw new Error('--data is required (text files) unless --resume');
-      if (o.schedule !== 'multistep' && o.schedule !== 'cosine') throw new Error(`--schedule must be multistep or cosine, got "${o.schedule}"`);
-      if (o.dtype !== 'f32' && o.dtype !== 'bf16') throw new Error(`--dtype must be f32 or bf16, got "${o.dtype}"`);
+      if (!o.data && !o.resume) throw new UserError('--data is required (text files) unless --resume');
+      if (o.schedule !== 'multistep' && o.schedule !== 'cosine') throw new UserError(`--schedule must be multistep or cosine, got "${o.schedule}"`);
+      if (o.dtype !== 'f32' && o.dtype !== 'bf16') throw new UserError(`--dtype must be f32 or bf16, got "${o.dtype}"`);
       const r = train({ ...o, data: o.data ?? [], resume: o.resume });
       process.stdout.write(JSON.stringify(r) + '\n');
     });

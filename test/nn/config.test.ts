@@ -56,7 +56,7 @@ test('dsllm info --json prints counts without allocating weights (67B in a small
   assert.equal(j.non_embedding_params, 65_747_279_872);
   assert.equal(j.flops_per_token.M, 72 * 95 * 8192 ** 2 + 12 * 95 * 8192 * 4096);
   const bad = spawnSync(process.execPath, ['dist/src/cli/index.js', 'info', '--config', 'no-such-model'], { encoding: 'utf8' });
-  assert.equal(bad.status, 1);
+  assert.equal(bad.status, 2);
   assert.match(bad.stderr, /not a preset/);
   assert.doesNotMatch(bad.stderr, /at .*\.js:\d+/); // no stack trace
 });
