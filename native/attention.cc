@@ -29,7 +29,7 @@
 #include <limits>
 #include <new>
 #include <vector>
-#if defined(__AVX512F__)
+#if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
@@ -91,7 +91,82 @@ inline vf vexp2(vf x) {
   p = vfma(p, f, vset1(1.0f));
   return _mm512_scalef_ps(p, n);
 }
+#elif defined(__AVX2__) && defined(__FMA__)
+// Two AVX2 registers per 16-lane vector.
+struct vf { __m256 lo, hi; };
+using vm = uint32_t;
+inline __m256i mask8(uint32_t bits) {  // lane i all-ones where bit i is set
+  const __m256i sel = _mm256_setr_epi32(1, 2, 4, 8, 16, 32, 64, 128);
+  return _mm256_cmpeq_epi32(_mm256_and_si256(_mm256_set1_epi32((int)bits), sel), sel);
+}
+inline vf vzero() { return {_mm256_setzero_ps(), _mm256_setzero_ps()}; }
+inline vf vset1(float a) { return {_mm256_set1_ps(a), _mm256_set1_ps(a)}; }
+inline vf vload(const float* p) { return {_mm256_loadu_ps(p), _mm256_loadu_ps(p + 8)}; }
+inline vf vloadm(const float* p, vm m) {
+  if (m == 0xFFFF) return vload(p);
+  return {_mm256_maskload_ps(p, mask8(m & 0xFF)), _mm256_maskload_ps(p + 8, mask8(m >> 8))};
+}
+inline void vstore(float* p, vf a) { _mm256_storeu_ps(p, a.lo); _mm256_storeu_ps(p + 8, a.hi); }
+inline void vstorem(float* p, vm m, vf a) {
+  if (m == 0xFFFF) return vstore(p, a);
+  _mm256_maskstore_ps(p, mask8(m & 0xFF), a.lo);
+  _mm256_maskstore_ps(p + 8, mask8(m >> 8), a.hi);
+}
+inline vf vfma(vf a, vf b, vf c) { return {_mm256_fmadd_ps(a.lo, b.lo, c.lo), _mm256_fmadd_ps(a.hi, b.hi, c.hi)}; }
+inline vf vfms(vf a, vf b, vf c) { return {_mm256_fmsub_ps(a.lo, b.lo, c.lo), _mm256_fmsub_ps(a.hi, b.hi, c.hi)}; }
+inline vf vmul(vf a, vf b) { return {_mm256_mul_ps(a.lo, b.lo), _mm256_mul_ps(a.hi, b.hi)}; }
+inline vf vadd(vf a, vf b) { return {_mm256_add_ps(a.lo, b.lo), _mm256_add_ps(a.hi, b.hi)}; }
+inline vf vsub(vf a, vf b) { return {_mm256_sub_ps(a.lo, b.lo), _mm256_sub_ps(a.hi, b.hi)}; }
+inline vf vmax(vf a, vf b) { return {_mm256_max_ps(a.lo, b.lo), _mm256_max_ps(a.hi, b.hi)}; }
+inline float vhsum(vf a) {
+  __m256 s = _mm256_add_ps(a.lo, a.hi);
+  __m128 t = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+  t = _mm_add_ps(t, _mm_movehl_ps(t, t));
+  t = _mm_add_ss(t, _mm_movehdup_ps(t));
+  return _mm_cvtss_f32(t);
+}
+inline vf vblend(vm m, vf a, vf b) {  // m ? b : a
+  return {_mm256_blendv_ps(a.lo, b.lo, _mm256_castsi256_ps(mask8(m & 0xFF))),
+          _mm256_blendv_ps(a.hi, b.hi, _mm256_castsi256_ps(mask8(m >> 8)))};
+}
+inline vf vmaskz(vm m, vf a) { return vblend(m, vzero(), a); }
+inline vm vle(int32_t j, const int32_t* pos) {
+  const __m256i jv = _mm256_set1_epi32(j);
+  const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pos));
+  const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(pos + 8));
+  // j ≤ pos  ⇔  not (j > pos)
+  vm gt = (vm)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(jv, lo))) |
+          (vm)_mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(jv, hi))) << 8;
+  return ~gt & 0xFFFF;
+}
+inline vm visneginf(vf a) {
+  const __m256 ni = _mm256_set1_ps(kNegInf);
+  return (vm)_mm256_movemask_ps(_mm256_cmp_ps(a.lo, ni, _CMP_EQ_OQ)) |
+         (vm)_mm256_movemask_ps(_mm256_cmp_ps(a.hi, ni, _CMP_EQ_OQ)) << 8;
+}
+// The AVX-512 path's polynomial; 2^n goes into the exponent bits, x < −126 gives 0 (not a
+// subnormal), NaN stays NaN.
+inline __m256 exp2_8(__m256 x) {
+  const __m256 tiny = _mm256_cmp_ps(x, _mm256_set1_ps(-126.f), _CMP_LT_OQ);
+  const __m256 c = _mm256_max_ps(x, _mm256_set1_ps(-126.f));  // NaN x gives −126 here, restored below
+  const __m256 n = _mm256_round_ps(c, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  const __m256 f = _mm256_sub_ps(c, n);
+  __m256 p = _mm256_set1_ps(1.525273380405984e-05f);
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.5403530393381608e-04f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.3333558146428443e-03f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(9.6181291076284772e-03f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(5.5504108664821580e-02f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(2.4022650695910071e-01f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(6.9314718055994531e-01f));
+  p = _mm256_fmadd_ps(p, f, _mm256_set1_ps(1.0f));
+  const __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  __m256 r = _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+  r = _mm256_andnot_ps(tiny, r);
+  return _mm256_blendv_ps(r, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));
+}
+inline vf vexp2(vf x) { return {exp2_8(x.lo), exp2_8(x.hi)}; }
 #else
+// Portable scalar fallback.
 struct vf { float x[16]; };
 using vm = uint32_t;
 inline vf vzero() { vf r; for (int i = 0; i < 16; ++i) r.x[i] = 0.f; return r; }
@@ -159,8 +234,14 @@ void micro(int64_t K, const float* X, int64_t xr, int64_t xk, const float* Y, in
 using MicroFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, float*, int64_t, vm, bool, const float*);
 
 // Rows per call for NV column vectors: about 24 accumulators (of 32 registers), at least 8 in
-// flight to cover the FMA latency.
+// flight to cover the FMA latency. Without AVX-512 a vector is two of 16 ymm registers.
+#if defined(__AVX512F__)
 constexpr int kRows[9] = {0, 8, 8, 8, 6, 4, 4, 3, 3};
+#elif defined(__AVX2__) && defined(__FMA__)
+constexpr int kRows[9] = {0, 6, 3, 2, 1, 1, 1, 1, 1};
+#else
+constexpr int kRows[9] = {0, 4, 2, 1, 1, 1, 1, 1, 1};
+#endif
 
 template <int NV>
 MicroFn pick_rows(int r) {

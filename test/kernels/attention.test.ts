@@ -111,7 +111,8 @@ test('attentionBackward: native matches the f64 reference', () => {
 });
 
 test('attentionBackward: adds into pre-filled gradients (native and reference)', () => {
-  const c: Case = { B: 1, Tq: 19, Tk: 19, H: 4, Hkv: 2, D: 24, causal: true };
+  // kvCap > Tk: the pre-filled dk/dv rows past Tk must come back unchanged
+  const c: Case = { B: 2, Tq: 19, Tk: 19, kvCap: 23, H: 4, Hkv: 2, D: 24, causal: true };
   const fresh = backwardBoth(new Rng(30), c, false);
   const { N, R, dq0, dk0, dv0 } = backwardBoth(new Rng(30), c, true);
   for (const [what, got, start, grad] of [
@@ -123,6 +124,7 @@ test('attentionBackward: adds into pre-filled gradients (native and reference)',
   }
 });
 
+// With ≥ 2 threads these shapes take the split-key forward and the key-chunked backward.
 test('attention: deterministic (split-key forward and key-chunked backward paths included)', () => {
   const rng = new Rng(4);
   for (const c of [

@@ -56,7 +56,7 @@ export const attentionKernels: Pick<Kernels, 'attentionForward' | 'attentionBack
     const { B, Tq, H, Hkv, D, kvCap } = s;
     const nq = B * Tq * H * D, nkv = B * kvCap * Hkv * D;
     need(op, 'out', out, nq);
-    if (lse !== null) need(op, 'lse', lse, B * H * Tq);
+    if (lse != null) need(op, 'lse', lse, B * H * Tq);  // null (or undefined) in inference
     need(op, 'q', q, nq); need(op, 'k', k, nkv); need(op, 'v', v, nkv);
     const acc = new Float64Array(D);
     for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
