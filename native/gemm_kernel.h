@@ -90,6 +90,10 @@ static inline void StoreRow(float* c, const __m512* acc, int nr, __m512 va, floa
 
 static_assert(kMR == 14 && kNV == 2, "the assembly k loop is written for 14 x 32 tiles");
 
+#ifndef DSLLM_CPF
+#define DSLLM_CPF _MM_HINT_T1
+#endif
+
 // C tile update from the accumulator tile: C = alpha*acc + beta*C on rows < mr, columns < nr.
 static inline void UpdateC(const float* tile, float* C, int64_t ldc, int mr, int nr, float alpha, float beta) {
   __m512 va = _mm512_set1_ps(alpha);
@@ -105,8 +109,8 @@ static void KernelF32(int64_t kc, const float* A, const float* B, float* C, int6
                       int mr, int nr, float alpha, float beta) {
   alignas(64) float tile[kMR * kNR];
   for (int i = 0; i < kMR && i < mr; ++i) {
-    _mm_prefetch((const char*)(C + i * ldc), _MM_HINT_T0);
-    _mm_prefetch((const char*)(C + i * ldc + kNR - 1), _MM_HINT_T0);
+    _mm_prefetch((const char*)(C + i * ldc), DSLLM_CPF);
+    _mm_prefetch((const char*)(C + i * ldc + kNR - 1), DSLLM_CPF);
   }
   asm volatile(DSLLM_KLOOP("vfmadd231ps", "vbroadcastss")
                : [a] "+r"(A), [b] "+r"(B), [k] "+r"(kc)
@@ -121,8 +125,8 @@ static void KernelBf16(int64_t kc2, const uint32_t* A, const uint32_t* B, float*
                        int mr, int nr, float alpha, float beta) {
   alignas(64) float tile[kMR * kNR];
   for (int i = 0; i < kMR && i < mr; ++i) {
-    _mm_prefetch((const char*)(C + i * ldc), _MM_HINT_T0);
-    _mm_prefetch((const char*)(C + i * ldc + kNR - 1), _MM_HINT_T0);
+    _mm_prefetch((const char*)(C + i * ldc), DSLLM_CPF);
+    _mm_prefetch((const char*)(C + i * ldc + kNR - 1), DSLLM_CPF);
   }
   asm volatile(DSLLM_KLOOP("vdpbf16ps", "vpbroadcastd")
                : [a] "+r"(A), [b] "+r"(B), [k] "+r"(kc2)
