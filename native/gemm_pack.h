@@ -90,6 +90,12 @@ static inline __m512 Load16(const Src& s, int64_t r, int64_t c, __mmask16 m) {
   return _mm512_maskz_loadu_ps(m, (const float*)s.p + r * s.ld + c);
 }
 
+// Prefetch of storage row r at column c (a little ahead of a strided walk; past the end is harmless).
+static inline void PrefetchRow(const Src& s, int64_t r, int64_t c) {
+  const char* p = s.bf16 ? (const char*)((const uint16_t*)s.p + r * s.ld + c) : (const char*)((const float*)s.p + r * s.ld + c);
+  _mm_prefetch(p, _MM_HINT_T0);
+}
+
 // In-register transpose of a 16x16 block of 32-bit elements.
 static inline void Transpose16(__m512 r[16]) {
   __m512 t[16];
@@ -150,7 +156,14 @@ static inline void PackF32Trans(float* out, int W, const Src& s, bool round, int
     __mmask16 sm = Mask16(W - v);
     for (int64_t kb = 0; kb < kc; kb += 16) {
       __mmask16 km = Mask16(kc - kb);
-      for (int i = 0; i < 16; ++i) r[i] = i < rows ? Load16(s, x0 + v + i, k0 + kb, km) : _mm512_setzero_ps();
+      for (int i = 0; i < 16; ++i) {
+        if (i < rows) {
+          r[i] = Load16(s, x0 + v + i, k0 + kb, km);
+          PrefetchRow(s, x0 + v + i, k0 + kb + 64);  // the rows are read as 14 strided streams
+        } else {
+          r[i] = _mm512_setzero_ps();
+        }
+      }
       Transpose16(r);
       int kn = (int)(kc - kb < 16 ? kc - kb : 16);
       for (int i = 0; i < kn; ++i) _mm512_mask_storeu_ps(out + (kb + i) * W + v, sm, round ? RoundVecBf16(r[i]) : r[i]);
@@ -180,9 +193,18 @@ static inline void PackBf16Direct(uint32_t* out, int64_t stride, int W, const Sr
       int64_t xs = x0 + p * W;
       for (int v = 0; v < W; v += 16) {
         __mmask16 m = Mask16(xEnd - xs - v);
-        __m512 lo = Load16(s, k0 + 2 * q, xs + v, m);
-        __m512 hi = odd ? _mm512_setzero_ps() : Load16(s, k0 + 2 * q + 1, xs + v, m);
-        _mm512_mask_storeu_epi32(o + v, Mask16(W - v), PairsOf(lo, hi));
+        __m512i pairs;
+        if (s.bf16) {  // already bf16: interleave the two rows' 16-bit values without a round trip
+          const uint16_t* r0 = (const uint16_t*)s.p + (k0 + 2 * q) * s.ld + xs + v;
+          __m512i lo = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, r0));
+          __m512i hi = odd ? _mm512_setzero_si512() : _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, r0 + s.ld));
+          pairs = _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16));
+        } else {
+          __m512 lo = Load16(s, k0 + 2 * q, xs + v, m);
+          __m512 hi = odd ? _mm512_setzero_ps() : Load16(s, k0 + 2 * q + 1, xs + v, m);
+          pairs = PairsOf(lo, hi);
+        }
+        _mm512_mask_storeu_epi32(o + v, Mask16(W - v), pairs);
       }
     }
   }
@@ -198,11 +220,18 @@ static inline void PackBf16Trans(uint32_t* out, int W, const Src& s, int64_t k0,
     __mmask16 sm = Mask16(W - v);
     for (int64_t kb = 0; kb < kc; kb += 32) {
       __mmask16 m0 = Mask16(kc - kb), m1 = Mask16(kc - kb - 16);
+      __mmask32 m32 = kc - kb >= 32 ? (__mmask32)0xffffffffu : (__mmask32)((1u << (kc - kb)) - 1u);
       for (int i = 0; i < 16; ++i) {
         if (i < rows) {
-          __m512 a = Load16(s, x0 + v + i, k0 + kb, m0);
-          __m512 b = Load16(s, x0 + v + i, k0 + kb + 16, m1);
-          r[i] = _mm512_castsi512_ps(RowPairs(a, b));
+          PrefetchRow(s, x0 + v + i, k0 + kb + 128);
+          if (s.bf16) {  // 32 consecutive bf16 values are 16 pairs as they lie
+            const uint16_t* row = (const uint16_t*)s.p + (x0 + v + i) * s.ld + k0 + kb;
+            r[i] = _mm512_castsi512_ps(_mm512_maskz_loadu_epi16(m32, row));
+          } else {
+            __m512 a = Load16(s, x0 + v + i, k0 + kb, m0);
+            __m512 b = Load16(s, x0 + v + i, k0 + kb + 16, m1);
+            r[i] = _mm512_castsi512_ps(RowPairs(a, b));
+          }
         } else {
           r[i] = _mm512_setzero_ps();
         }
