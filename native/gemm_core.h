@@ -3,15 +3,16 @@
 // For one product:
 //   1. op(B) is packed whole, in parallel, into NR-column panels (f32, or bf16 pairs) that every
 //      thread then reads: nothing is packed twice.
-//   2. C is cut into one rectangle per thread, along M when that balances (no duplicated work at
-//      all) else along N. In its rectangle a thread walks blocks of MC rows; for each k block of KC
+//   2. C is cut into tasks (row blocks; column chunks too when rows run short) that the threads
+//      take from a shared counter. In its rectangle a thread walks blocks of MC rows; for each k block of KC
 //      it packs that MC x KC block of op(A) into its own buffer (sized for the 1 MiB L2), then for
-//      each NR panel of B (kc x NR, 32 KiB: stays in the 48 KiB L1) runs the micro-kernel down the
+//      each NR panel of B (kc x NR, 64 KiB, streamed from L2) runs the micro-kernel down the
 //      MC/MR row panels. k blocks after the first accumulate into C (beta = 1).
 // A batch of small products runs one product per thread instead; m <= kSmallM takes the direct
 // path of gemm_small.h. Every C element is summed in the same order whatever the thread count.
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -32,10 +33,21 @@ constexpr bool kHaveBf16Kernel = false;
 #endif
 
 // Blocking (elements of k per block; row panels per A block). Tuned on Zen5 (48 KiB L1d, 1 MiB L2).
-constexpr int64_t kKcF32 = 256;   // B micro-panel kc x 32 f32 = 32 KiB
-constexpr int64_t kKcBf16 = 512;  // B micro-panel kc x 32 bf16 = 32 KiB
-constexpr int64_t kMcPanels = 48; // A block 672 x 256 f32 = 672 KiB
-constexpr double kParFlops = 1.5e6;    // below this a product runs on one thread
+#ifndef DSLLM_GEMM_TUNE
+// The B micro-panel (kc x 32: 64 KiB) is read from L2 rather than kept in L1: measured faster
+// than kc = 256 (32 KiB, L1-resident) because C is loaded and stored half as often.
+constexpr int64_t kKcF32 = 512;   // B micro-panel 512 x 32 f32 = 64 KiB
+constexpr int64_t kKcBf16 = 1024; // B micro-panel 512 pairs x 32 = 64 KiB
+constexpr int64_t kMcPanels = 24; // A block 336 x 512 f32 = 672 KiB of the 1 MiB L2
+#else  // standalone tuning builds read the blocking from the environment
+static int64_t TuneEnv(const char* name, int64_t dflt) {
+  const char* v = std::getenv(name);
+  return v ? std::atoll(v) : dflt;
+}
+static const int64_t kKcF32 = TuneEnv("KCF32", 512), kKcBf16 = TuneEnv("KCBF16", 1024), kMcPanels = TuneEnv("MCP", 24);
+#endif
+constexpr double kParFlops = 4e6;      // below this a product runs on one thread
+constexpr double kParBytes = 512e3;    // ... unless the small-m path streams this much of op(B)
 constexpr double kBatchParFlops = 2e7; // batched products smaller than this run one per thread
 
 // Grow-only, 64-byte aligned scratch (2 MiB aligned with transparent huge pages when large).
@@ -107,10 +119,15 @@ static void GemmSmall(const One& p, bool par) {
     }
   bool roundB = round && !p.b.bf16;
   int64_t chunks = (p.n + kSmallCols - 1) / kSmallCols;
-  int64_t grain = std::max<int64_t>(1, (int64_t)(kParFlops / (2.0 * p.m * p.k * kSmallCols)));
+  // worth a second thread when the flops or the bytes of op(B) streamed are large enough
+  double bytesB = (double)p.k * p.n * (p.b.bf16 ? 2 : 4);
+  bool big = 2.0 * p.m * p.n * p.k >= kParFlops || bytesB >= kParBytes;
+  int64_t grain = big ? 1 : chunks;
   Run(par, chunks, grain, [&](int64_t b, int64_t e, int) {
     int64_t j0 = b * kSmallCols, j1 = std::min(p.n, e * kSmallCols);
-    SmallRows((int)p.m, a, p.k, p.b, p.transB, roundB, p.c, p.ldc, j0, j1, p.alpha, p.beta);
+    for (int64_t r = 0; r < p.m; r += 4)  // groups of up to 4 rows, each reading op(B) once
+      SmallRows((int)std::min<int64_t>(4, p.m - r), a + r * p.k, p.k, p.b, p.transB, roundB, p.c + r * p.ldc, p.ldc,
+                j0, j1, p.alpha, p.beta);
   });
 }
 
@@ -126,17 +143,15 @@ struct Plan {
 
 static inline int64_t Units(const Plan& pl, int64_t kc) { return pl.bf16k ? (kc + 1) / 2 : kc; }
 
-static void PackPanelA(const One& p, const Plan& pl, void* dst, int64_t k0, int64_t kc, int64_t ir) {
-  int w = (int)std::min<int64_t>(kMR, p.m - ir * kMR);
-  if (pl.bf16k) PackBf16((uint32_t*)dst, kMR, p.a, p.transA, k0, kc, ir * kMR, w);
-  else PackF32((float*)dst, kMR, p.a, pl.round, p.transA, k0, kc, ir * kMR, w);
+// Row panels [ir0, ir1) of op(A) for k in [k0, k0 + kc), into dst (panels of u*MR units).
+static void PackBlockA(const One& p, const Plan& pl, void* dst, int64_t k0, int64_t kc, int64_t ir0, int64_t ir1) {
+  PackPanels(dst, Units(pl, kc) * kMR, kMR, p.a, p.transA, pl.bf16k, pl.round, k0, kc, ir0 * kMR, p.m, ir1 - ir0);
 }
 
-static void PackPanelB(const One& p, const Plan& pl, int64_t jr) {
-  int w = (int)std::min<int64_t>(kNR, p.n - jr * kNR);
-  void* dst = (uint32_t*)pl.bp + jr * pl.kunits * kNR;
-  if (pl.bf16k) PackBf16((uint32_t*)dst, kNR, p.b, !p.transB, 0, p.k, jr * kNR, w);
-  else PackF32((float*)dst, kNR, p.b, pl.round, !p.transB, 0, p.k, jr * kNR, w);
+// Column panels [j0, j1) of op(B) for k in [k0, k0 + kc) (k0 even in bf16), into the shared buffer.
+static void PackBlockB(const One& p, const Plan& pl, int64_t j0, int64_t j1, int64_t k0, int64_t kc) {
+  void* dst = (uint32_t*)pl.bp + j0 * pl.kunits * kNR + (pl.bf16k ? k0 / 2 : k0) * kNR;
+  PackPanels(dst, pl.kunits * kNR, kNR, p.b, !p.transB, pl.bf16k, pl.round, k0, kc, j0 * kNR, p.n, j1 - j0);
 }
 
 static inline void Kernel(const Plan& pl, int64_t units, const void* A, const void* B, float* C, int64_t ldc,
@@ -144,11 +159,11 @@ static inline void Kernel(const Plan& pl, int64_t units, const void* A, const vo
 #if defined(__AVX512F__)
 #if defined(__AVX512BF16__)
   if (pl.bf16k) {
-    KernelBf16(units, (const uint32_t*)A, (const uint32_t*)B, C, ldc, mr, nr, alpha, beta);
+    KernelAsm<true>(units, A, B, C, ldc, mr, nr, alpha, beta);
     return;
   }
 #endif
-  KernelF32(units, (const float*)A, (const float*)B, C, ldc, mr, nr, alpha, beta);
+  KernelAsm<false>(units, A, B, C, ldc, mr, nr, alpha, beta);
 #else
   (void)pl;
   KernelF32Generic<kMR, kNR>(units, (const float*)A, (const float*)B, C, ldc, mr, nr, alpha, beta);
@@ -168,7 +183,7 @@ static bool Rect(const One& p, const Plan& pl, int64_t pm0, int64_t pm1, int64_t
     for (int64_t k0 = 0; k0 < p.k; k0 += pl.kcb) {
       int64_t kc = std::min(pl.kcb, p.k - k0);
       int64_t u = Units(pl, kc);
-      for (int64_t ir = ic; ir < icEnd; ++ir) PackPanelA(p, pl, (uint32_t*)abuf + (ir - ic) * u * kMR, k0, kc, ir);
+      PackBlockA(p, pl, abuf, k0, kc, ic, icEnd);
       float beta = k0 == 0 ? p.beta : 1.0f;
       int64_t bOff = (pl.bf16k ? k0 / 2 : k0) * kNR;
       for (int64_t jr = pn0; jr < pn1; ++jr) {
@@ -200,32 +215,55 @@ static bool GemmPacked(const One& p, bool par, bool reuseB) {
   pl.bp = tlsPackB.Get(sizeof(uint32_t) * pl.nP * pl.kunits * kNR + 64);
   if (!pl.bp) return false;
 
-  int T = par ? num_threads() : 1;
+  int T = par ? std::min(num_threads(), 64) : 1;
   if (2.0 * p.m * p.n * p.k < kParFlops) T = 1;
-  if (!reuseB) {
-    int64_t grain = std::max<int64_t>(1, (int64_t)(65536 / std::max<int64_t>(1, p.k * kNR)));
-    Run(T > 1, pl.nP, grain, [&](int64_t b, int64_t e, int) {
-      for (int64_t j = b; j < e; ++j) PackPanelB(p, pl, j);
-    });
+  // B is packed in tasks of (column panel group, k chunk): direct storage is read row by row
+  // across a group of panels, transposed storage panel by panel over all k.
+  bool bDirect = !p.transB;
+  int64_t groupP = bDirect ? 8 : 1, kChunk = bDirect ? 128 : p.k;
+  int64_t nGroups = (pl.nP + groupP - 1) / groupP, nChunks = (p.k + kChunk - 1) / kChunk;
+  auto packTask = [&](int64_t t) {
+    int64_t g = t / nChunks, c = t % nChunks;
+    int64_t k0 = c * kChunk;
+    PackBlockB(p, pl, g * groupP, std::min(pl.nP, (g + 1) * groupP), k0, std::min(kChunk, p.k - k0));
+  };
+  if (T <= 1) {
+    if (!reuseB)
+      for (int64_t t = 0; t < nGroups * nChunks; ++t) packTask(t);
+    return Rect(p, pl, 0, pl.mP, 0, pl.nP);
   }
-  if (T <= 1) return Rect(p, pl, 0, pl.mP, 0, pl.nP);
-
-  // one rectangle per thread: split M unless splitting N balances better
-  int64_t costM = (pl.mP + T - 1) / T * pl.nP, costN = pl.mP * ((pl.nP + T - 1) / T);
-  bool splitM = costM <= costN;
-  bool ok[64];
-  int parts = std::min(T, 64);
-  for (int i = 0; i < parts; ++i) ok[i] = true;
-  parallel_for(parts, 1, [&](int64_t b, int64_t e, int) {
-    for (int64_t i = b; i < e; ++i) {
-      int64_t s0, s1;
-      SliceOf(splitM ? pl.mP : pl.nP, parts, (int)i, &s0, &s1);
-      ok[i] = splitM ? Rect(p, pl, s0, s1, 0, pl.nP) : Rect(p, pl, 0, pl.mP, s0, s1);
+  // Tasks: row blocks of at most kMcPanels panels (fewer, down to 8, to give each thread ~4
+  // tasks), and only when rows run short, column chunks (of at least 4 panels; each chunk packs
+  // its row block of A again).
+  int64_t want = 4 * T;
+  int64_t rowBlocks = std::max((pl.mP + kMcPanels - 1) / kMcPanels, std::min(want, std::max<int64_t>(1, pl.mP / 8)));
+  int64_t colChunks = 1;
+  if (rowBlocks < want) colChunks = std::max<int64_t>(1, std::min((want + rowBlocks - 1) / rowBlocks, pl.nP / 4));
+  int64_t tasks = rowBlocks * colChunks;
+  // One parallel region, one shared task counter: first the B packing tasks, then the C tasks,
+  // which start once every B task has finished. Threads take work from the counter rather than
+  // fixed shares: on a busy machine a thread that loses its core for a while no longer holds the
+  // other one up. Which thread computes a tile never changes how it is computed, so the result
+  // does not depend on the schedule.
+  int64_t nPack = reuseB ? 0 : nGroups * nChunks, total = nPack + tasks;
+  std::atomic<int64_t> next{0}, packed{0};
+  std::atomic<bool> ok{true};
+  parallel_for(T, 1, [&](int64_t, int64_t, int) {
+    for (int64_t t; (t = next.fetch_add(1)) < total;) {
+      if (t < nPack) {
+        packTask(t);
+        packed.fetch_add(1, std::memory_order_release);
+        continue;
+      }
+      while (packed.load(std::memory_order_acquire) < nPack) _mm_pause();
+      t -= nPack;
+      int64_t r0, r1, c0, c1;
+      SliceOf(pl.mP, (int)rowBlocks, (int)(t / colChunks), &r0, &r1);
+      SliceOf(pl.nP, (int)colChunks, (int)(t % colChunks), &c0, &c1);
+      if (!Rect(p, pl, r0, r1, c0, c1)) ok = false;
     }
   });
-  for (int i = 0; i < parts; ++i)
-    if (!ok[i]) return false;
-  return true;
+  return ok;
 }
 
 // false: out of memory for scratch
@@ -235,7 +273,7 @@ static bool GemmOne(const One& p, bool par, bool reuseB) {
     ScaleC(p);
     return true;
   }
-  if (p.m <= kSmallM) {
+  if (p.m <= kSmallM || (p.m <= kSmallMNN && !p.transB)) {
     GemmSmall(p, par);
     return true;
   }

@@ -12,6 +12,7 @@
 // storage (op(A) transposed, op(B) not), "transposed" when each of the W rows is contiguous in k
 // (op(A) not transposed, op(B) transposed); the latter goes through 16x16 register transposes.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <immintrin.h>
@@ -89,6 +90,12 @@ static inline __m512 Load16(const Src& s, int64_t r, int64_t c, __mmask16 m) {
   return _mm512_maskz_loadu_ps(m, (const float*)s.p + r * s.ld + c);
 }
 
+// Prefetch of storage row r at column c (a little ahead of a strided walk; past the end is harmless).
+static inline void PrefetchRow(const Src& s, int64_t r, int64_t c) {
+  const char* p = s.bf16 ? (const char*)((const uint16_t*)s.p + r * s.ld + c) : (const char*)((const float*)s.p + r * s.ld + c);
+  _mm_prefetch(p, _MM_HINT_T0);
+}
+
 // In-register transpose of a 16x16 block of 32-bit elements.
 static inline void Transpose16(__m512 r[16]) {
   __m512 t[16];
@@ -123,14 +130,20 @@ static inline __m512 RoundVecBf16(__m512 x) {
   return _mm512_mask_blend_ps(nan, _mm512_castsi512_ps(r), x);
 }
 
-// f32 panel, direct case: out[k][W] = S(k0 + k, x0 + x)
-static inline void PackF32Direct(float* out, int W, const Src& s, bool round, int64_t k0, int64_t kc, int64_t x0, int w) {
+// f32 panels, direct case: panel p gets out[p*stride + k*W + x] = S(k0 + k, x0 + p*W + x). Walks
+// storage row by row across all panels: one contiguous read per row instead of a strided walk
+// down each panel (which misses the TLB once per row when rows are kilobytes apart).
+static inline void PackF32Direct(float* out, int64_t stride, int W, const Src& s, bool round, int64_t k0, int64_t kc,
+                                 int64_t x0, int64_t xEnd, int64_t np) {
   for (int64_t k = 0; k < kc; ++k) {
-    float* o = out + k * W;
-    for (int v = 0; v < W; v += 16) {
-      __m512 x = Load16(s, k0 + k, x0 + v, Mask16(w - v));
-      if (round) x = RoundVecBf16(x);
-      _mm512_mask_storeu_ps(o + v, Mask16(W - v), x);
+    for (int64_t p = 0; p < np; ++p) {
+      float* o = out + p * stride + k * W;
+      int64_t xs = x0 + p * W;
+      for (int v = 0; v < W; v += 16) {
+        __m512 x = Load16(s, k0 + k, xs + v, Mask16(xEnd - xs - v));
+        if (round) x = RoundVecBf16(x);
+        _mm512_mask_storeu_ps(o + v, Mask16(W - v), x);
+      }
     }
   }
 }
@@ -143,7 +156,14 @@ static inline void PackF32Trans(float* out, int W, const Src& s, bool round, int
     __mmask16 sm = Mask16(W - v);
     for (int64_t kb = 0; kb < kc; kb += 16) {
       __mmask16 km = Mask16(kc - kb);
-      for (int i = 0; i < 16; ++i) r[i] = i < rows ? Load16(s, x0 + v + i, k0 + kb, km) : _mm512_setzero_ps();
+      for (int i = 0; i < 16; ++i) {
+        if (i < rows) {
+          r[i] = Load16(s, x0 + v + i, k0 + kb, km);
+          PrefetchRow(s, x0 + v + i, k0 + kb + 64);  // the rows are read as 14 strided streams
+        } else {
+          r[i] = _mm512_setzero_ps();
+        }
+      }
       Transpose16(r);
       int kn = (int)(kc - kb < 16 ? kc - kb : 16);
       for (int i = 0; i < kn; ++i) _mm512_mask_storeu_ps(out + (kb + i) * W + v, sm, round ? RoundVecBf16(r[i]) : r[i]);
@@ -162,17 +182,30 @@ static inline __m512i PairsOf(__m512 lo, __m512 hi) {
 // 32 consecutive values (one storage row, in k) -> 16 pairs in k order
 static inline __m512i RowPairs(__m512 a, __m512 b) { return (__m512i)_mm512_cvtne2ps_pbh(b, a); }
 
-// bf16 panel, direct case: out[q][W] = pair(S(k0+2q, x0+x), S(k0+2q+1, x0+x))
-static inline void PackBf16Direct(uint32_t* out, int W, const Src& s, int64_t k0, int64_t kc, int64_t x0, int w) {
+// bf16 panels, direct case: out[p*stride + q*W + x] = pair(S(k0+2q, xs+x), S(k0+2q+1, xs+x)), row-wise
+static inline void PackBf16Direct(uint32_t* out, int64_t stride, int W, const Src& s, int64_t k0, int64_t kc,
+                                  int64_t x0, int64_t xEnd, int64_t np) {
   int64_t kc2 = (kc + 1) / 2;
   for (int64_t q = 0; q < kc2; ++q) {
-    uint32_t* o = out + q * W;
     bool odd = 2 * q + 1 >= kc;
-    for (int v = 0; v < W; v += 16) {
-      __mmask16 m = Mask16(w - v);
-      __m512 lo = Load16(s, k0 + 2 * q, x0 + v, m);
-      __m512 hi = odd ? _mm512_setzero_ps() : Load16(s, k0 + 2 * q + 1, x0 + v, m);
-      _mm512_mask_storeu_epi32(o + v, Mask16(W - v), PairsOf(lo, hi));
+    for (int64_t p = 0; p < np; ++p) {
+      uint32_t* o = out + p * stride + q * W;
+      int64_t xs = x0 + p * W;
+      for (int v = 0; v < W; v += 16) {
+        __mmask16 m = Mask16(xEnd - xs - v);
+        __m512i pairs;
+        if (s.bf16) {  // already bf16: interleave the two rows' 16-bit values without a round trip
+          const uint16_t* r0 = (const uint16_t*)s.p + (k0 + 2 * q) * s.ld + xs + v;
+          __m512i lo = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, r0));
+          __m512i hi = odd ? _mm512_setzero_si512() : _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, r0 + s.ld));
+          pairs = _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16));
+        } else {
+          __m512 lo = Load16(s, k0 + 2 * q, xs + v, m);
+          __m512 hi = odd ? _mm512_setzero_ps() : Load16(s, k0 + 2 * q + 1, xs + v, m);
+          pairs = PairsOf(lo, hi);
+        }
+        _mm512_mask_storeu_epi32(o + v, Mask16(W - v), pairs);
+      }
     }
   }
 }
@@ -187,11 +220,18 @@ static inline void PackBf16Trans(uint32_t* out, int W, const Src& s, int64_t k0,
     __mmask16 sm = Mask16(W - v);
     for (int64_t kb = 0; kb < kc; kb += 32) {
       __mmask16 m0 = Mask16(kc - kb), m1 = Mask16(kc - kb - 16);
+      __mmask32 m32 = kc - kb >= 32 ? (__mmask32)0xffffffffu : (__mmask32)((1u << (kc - kb)) - 1u);
       for (int i = 0; i < 16; ++i) {
         if (i < rows) {
-          __m512 a = Load16(s, x0 + v + i, k0 + kb, m0);
-          __m512 b = Load16(s, x0 + v + i, k0 + kb + 16, m1);
-          r[i] = _mm512_castsi512_ps(RowPairs(a, b));
+          PrefetchRow(s, x0 + v + i, k0 + kb + 128);
+          if (s.bf16) {  // 32 consecutive bf16 values are 16 pairs as they lie
+            const uint16_t* row = (const uint16_t*)s.p + (x0 + v + i) * s.ld + k0 + kb;
+            r[i] = _mm512_castsi512_ps(_mm512_maskz_loadu_epi16(m32, row));
+          } else {
+            __m512 a = Load16(s, x0 + v + i, k0 + kb, m0);
+            __m512 b = Load16(s, x0 + v + i, k0 + kb + 16, m1);
+            r[i] = _mm512_castsi512_ps(RowPairs(a, b));
+          }
         } else {
           r[i] = _mm512_setzero_ps();
         }
@@ -206,22 +246,32 @@ static inline void PackBf16Trans(uint32_t* out, int W, const Src& s, int64_t k0,
 #endif  // __AVX512BF16__
 #endif  // __AVX512F__
 
-// Entry points: f32 and bf16-pair panels of W entries, k in [k0, k0+kc), entries [x0, x0+w).
-static inline void PackF32(float* out, int W, const Src& s, bool round, bool direct, int64_t k0, int64_t kc, int64_t x0, int w) {
+// Entry point. Packs np panels of W entries each (entries x0 + p*W ..., clipped at xEnd and
+// zero-filled past it) for k in [k0, k0 + kc): panel p starts at out + p*stride (4-byte units).
+// bf16: pair panels; else f32 panels, rounded to bf16 precision when `round`.
+// `direct`: storage row = k (op(A) transposed / op(B) not); else storage row = entry.
+static inline void PackPanels(void* out, int64_t stride, int W, const Src& s, bool direct, bool bf16, bool round,
+                              int64_t k0, int64_t kc, int64_t x0, int64_t xEnd, int64_t np) {
 #if defined(__AVX512F__)
-  if (direct) PackF32Direct(out, W, s, round, k0, kc, x0, w);
-  else PackF32Trans(out, W, s, round, k0, kc, x0, w);
-#else
-  PackF32Scalar(out, W, s, round, direct, k0, kc, x0, w);
+#if defined(__AVX512BF16__)
+  if (bf16) {
+    if (direct) PackBf16Direct((uint32_t*)out, stride, W, s, k0, kc, x0, xEnd, np);
+    else
+      for (int64_t p = 0; p < np; ++p)
+        PackBf16Trans((uint32_t*)out + p * stride, W, s, k0, kc, x0 + p * W, (int)std::min<int64_t>(W, xEnd - x0 - p * W));
+    return;
+  }
 #endif
-}
-
-static inline void PackBf16(uint32_t* out, int W, const Src& s, bool direct, int64_t k0, int64_t kc, int64_t x0, int w) {
-#if defined(__AVX512F__) && defined(__AVX512BF16__)
-  if (direct) PackBf16Direct(out, W, s, k0, kc, x0, w);
-  else PackBf16Trans(out, W, s, k0, kc, x0, w);
+  if (direct) PackF32Direct((float*)out, stride, W, s, round, k0, kc, x0, xEnd, np);
+  else
+    for (int64_t p = 0; p < np; ++p)
+      PackF32Trans((float*)out + p * stride, W, s, round, k0, kc, x0 + p * W, (int)std::min<int64_t>(W, xEnd - x0 - p * W));
 #else
-  PackBf16Scalar(out, W, s, direct, k0, kc, x0, w);
+  for (int64_t p = 0; p < np; ++p) {
+    int w = (int)std::min<int64_t>(W, xEnd - x0 - p * W);
+    if (bf16) PackBf16Scalar((uint32_t*)out + p * stride, W, s, direct, k0, kc, x0 + p * W, w);
+    else PackF32Scalar((float*)out + p * stride, W, s, round, direct, k0, kc, x0 + p * W, w);
+  }
 #endif
 }
 

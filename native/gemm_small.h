@@ -11,7 +11,8 @@
 namespace dsllm {
 namespace gemm {
 
-constexpr int kSmallM = 4;
+// Direct path up to 8 rows (16 when op(B) is not transposed): measured faster than packing there.
+constexpr int kSmallM = 8, kSmallMNN = 16;
 
 #if defined(__AVX512F__)
 template <bool BF>
