@@ -30,8 +30,7 @@ struct Pool {
     *e = *b + base + (i < rem ? 1 : 0);
   }
 
-  void worker(int id) {
-    uint64_t seen = 0;
+  void worker(int id, uint64_t seen) {
     for (;;) {
       // spin a little, then sleep on the condition variable
       int spins = 0;
@@ -57,7 +56,9 @@ struct Pool {
     shutdown();
     stop = false;
     size = total < 1 ? 1 : total;
-    for (int i = 1; i < size; ++i) workers.emplace_back([this, i] { worker(i); });
+    // new workers start from the current generation: an old job must not run again on them
+    uint64_t gen = generation.load(std::memory_order_acquire);
+    for (int i = 1; i < size; ++i) workers.emplace_back([this, i, gen] { worker(i, gen); });
   }
 
   void shutdown() {

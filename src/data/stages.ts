@@ -1,0 +1,238 @@
+// What each task of each stage does. A task reads only completed outputs of earlier stages, writes
+// its own outputs atomically, and is safe to run again (it rewrites the same bytes).
+//
+//   read      (N tasks)  input files t, t+N, … → read/docs-t.jsonl, quarantine-t.jsonl, sigs-t.bin, index-t.json
+//   dedup     (1 task)   all signatures, one global index → dedup/removed-t.json, dedup/stats.json
+//   filter    (N tasks)  drop dedup removals, quality filters → filter/docs-t.jsonl, removed-t.jsonl
+//   remix     (N tasks)  global plan from filter stats → remix/docs-t.jsonl
+//   tokenize  (N tasks)  → shards/train-t-k.bin, shards/val-t-k.bin
+//   report    (1 task)   → report.json, report.md, dedup-curve.svg
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AtomicWriter } from './atomic.js';
+import { byteTokenizer } from './byte-tokenizer.js';
+import { exactKey } from './dedup/exact.js';
+import { cluster, findEdges, rateCurve, type SigTable } from './dedup/lsh.js';
+import { MinhashSigner } from './dedup/minhash.js';
+import { simplifyText } from './dedup/normalize.js';
+import { DocWriter, readDocs, readJson, writeJson, type StageDoc } from './docs-io.js';
+import type { Pipeline, StageName } from './pipeline.js';
+import { Quarantine } from './quarantine.js';
+import { filesForTask, listFiles, readFile } from './readers.js';
+import { copiesOf, hash01, planRemix } from './remix.js';
+import { writeReport } from './report.js';
+import { ShardWriter } from './shards.js';
+
+const pad = (t: number) => String(t).padStart(5, '0');
+export const stageDir = (p: Pipeline, s: string) => join(p.workDir, s);
+
+export interface GroupSizes { docs: Record<string, number>; bytes: Record<string, number> }
+const addTo = (g: GroupSizes, key: string, bytes: number, n = 1) => {
+  g.docs[key] = (g.docs[key] ?? 0) + n; g.bytes[key] = (g.bytes[key] ?? 0) + bytes;
+};
+const groups = (): GroupSizes => ({ docs: {}, bytes: {} });
+
+export interface ReadStats { docs: number; bytes: number; bySource: GroupSizes; quarantine: Record<string, number>; seconds: number }
+
+async function readTask(p: Pipeline, t: number): Promise<void> {
+  const t0 = performance.now();
+  const c = p.config, dir = stageDir(p, 'read');
+  const files = filesForTask(listFiles(c.inputs, p.baseDir), t, c.tasks);
+  const quarantine = new Quarantine(join(dir, `quarantine-${pad(t)}.jsonl`));
+  const out = new DocWriter(join(dir, `docs-${pad(t)}.jsonl`));
+  const signer = c.dedup ? new MinhashSigner(c.dedup) : null;
+  const sigOut = signer ? new AtomicWriter(join(dir, `sigs-${pad(t)}.bin`)) : null;
+  const index = { ids: [] as string[], ranks: [] as number[], exact: [] as string[] };
+  const rankOf = new Map(c.inputs.map((inp, i) => [inp.name, i]));
+  const stats: ReadStats = { docs: 0, bytes: 0, bySource: groups(), quarantine: {}, seconds: 0 };
+  let batch: string[] = [];
+  const flush = () => {
+    if (!signer || !sigOut || !batch.length) return;
+    const s = signer.signSimplified(batch);
+    sigOut.write(new Uint8Array(s.buffer, s.byteOffset, s.byteLength));
+    batch = [];
+  };
+  for (const fe of files) {
+    for await (const d of readFile(fe.file, c.inputs[fe.input], { quarantine, baseDir: p.baseDir, maxDocBytes: c.maxDocBytes })) {
+      out.write(d);
+      const bytes = Buffer.byteLength(d.text);
+      stats.docs++; stats.bytes += bytes; addTo(stats.bySource, d.source, bytes);
+      if (signer) {
+        index.ids.push(d.id); index.ranks.push(rankOf.get(d.source)!); index.exact.push(exactKey(d.text));
+        batch.push(simplifyText(d.text));
+        if (batch.length >= 512) flush();
+      }
+    }
+  }
+  flush();
+  out.commit(); quarantine.commit(); sigOut?.commit();
+  if (signer) writeJson(join(dir, `index-${pad(t)}.json`), index);
+  stats.quarantine = quarantine.counts;
+  stats.seconds = (performance.now() - t0) / 1000;
+  writeJson(join(dir, `stats-${pad(t)}.json`), stats);
+}
+
+export interface DedupStageStats {
+  docs: number; exactRemoved: number; nearRemoved: number; removedBySource: Record<string, number>;
+  curve: ReturnType<typeof rateCurve>; seconds: number;
+}
+
+function dedupTask(p: Pipeline): void {
+  const t0 = performance.now();
+  const c = p.config, N = c.tasks, rd = stageDir(p, 'read');
+  if (!c.dedup) return;
+  const K = c.dedup.bands * c.dedup.rows;
+  const idx = Array.from({ length: N }, (_, t) => readJson<{ ids: string[]; ranks: number[]; exact: string[] }>(join(rd, `index-${pad(t)}.json`)));
+  const sigs = Array.from({ length: N }, (_, t) => {
+    const b = readFileSync(join(rd, `sigs-${pad(t)}.bin`));
+    if (b.length !== idx[t].ids.length * K * 8) throw new Error(`${rd}/sigs-${pad(t)}.bin: ${b.length} bytes, expected ${idx[t].ids.length * K * 8}`);
+    return new BigUint64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
+  });
+  const refs: Array<[number, number]> = [];
+  idx.forEach((x, t) => x.ids.forEach((_, i) => refs.push([t, i])));
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  refs.sort((a, b) => idx[a[0]].ranks[a[1]] - idx[b[0]].ranks[b[1]] || cmp(idx[a[0]].ids[a[1]], idx[b[0]].ids[b[1]]) || a[0] - b[0] || a[1] - b[1]);
+  const n = refs.length;
+  const table: SigTable = { n, K, sigs: new BigUint64Array(n * K), exact: refs.map(([t, i]) => idx[t].exact[i]), rank: Int32Array.from(refs, ([t, i]) => idx[t].ranks[i]) };
+  refs.forEach(([t, i], g) => table.sigs.set(sigs[t].subarray(i * K, (i + 1) * K), g * K));
+  const edges = findEdges(table, c.dedup);
+  const cl = cluster(n, edges);
+  const removed: Array<Array<[number, string, string]>> = Array.from({ length: N }, () => []);
+  const removedBySource: Record<string, number> = {};
+  refs.forEach(([t, i], g) => {
+    if (cl.removedAs[g]) {
+      const [st, si] = refs[cl.survivor[g]];
+      removed[t].push([i, cl.removedAs[g] === 1 ? 'exact' : 'near', idx[st].ids[si]]);
+      const src = c.inputs[idx[t].ranks[i]].name;
+      removedBySource[src] = (removedBySource[src] ?? 0) + 1;
+    }
+  });
+  const dir = stageDir(p, 'dedup');
+  removed.forEach((r, t) => writeJson(join(dir, `removed-${pad(t)}.json`), r));
+  const stats: DedupStageStats = {
+    docs: n, exactRemoved: cl.exactRemoved, nearRemoved: cl.nearRemoved, removedBySource,
+    curve: rateCurve(table, edges, c.inputs.map((i) => i.name)), seconds: (performance.now() - t0) / 1000,
+  };
+  writeJson(join(dir, 'stats.json'), stats);
+}
+
+export interface FilterStats { docs: number; kept: number; removedByRule: Record<string, number>; languages: Record<string, number>; byDomain: GroupSizes; bySource: GroupSizes; seconds: number }
+
+async function filterTask(p: Pipeline, t: number): Promise<void> {
+  const t0 = performance.now();
+  const c = p.config, dir = stageDir(p, 'filter');
+  const removedDedup = new Map<number, [string, string]>();
+  if (c.dedup) for (const [i, kind, surv] of readJson<Array<[number, string, string]>>(join(stageDir(p, 'dedup'), `removed-${pad(t)}.json`))) removedDedup.set(i, [kind, surv]);
+  // loaded here only: the language model's tables cost every other task's start-up time
+  const { applyFilters, filterConfig } = await import('./filters/index.js');
+  const fc = c.filter ? filterConfig(c.filter) : null;
+  const out = new DocWriter(join(dir, `docs-${pad(t)}.jsonl`));
+  const rem = new AtomicWriter(join(dir, `removed-${pad(t)}.jsonl`));
+  const s: FilterStats = { docs: 0, kept: 0, removedByRule: {}, languages: {}, byDomain: groups(), bySource: groups(), seconds: 0 };
+  let i = 0;
+  for await (const d of readDocs(join(stageDir(p, 'read'), `docs-${pad(t)}.jsonl`))) {
+    s.docs++;
+    const dd = removedDedup.get(i++);
+    if (dd) {
+      const rule = `dedup:${dd[0]}`;
+      s.removedByRule[rule] = (s.removedByRule[rule] ?? 0) + 1;
+      rem.write(JSON.stringify({ id: d.id, source: d.source, rule, survivor: dd[1] }) + '\n');
+      continue;
+    }
+    let doc: StageDoc = d;
+    if (fc) {
+      const v = applyFilters(d, fc);
+      if (v.language) s.languages[v.language] = (s.languages[v.language] ?? 0) + 1;
+      if (!v.keep) {
+        s.removedByRule[v.rule!] = (s.removedByRule[v.rule!] ?? 0) + 1;
+        rem.write(JSON.stringify({ id: d.id, source: d.source, rule: v.rule, language: v.language }) + '\n');
+        continue;
+      }
+      doc = { ...d, text: v.text };
+    }
+    out.write(doc);
+    s.kept++;
+    const b = Buffer.byteLength(doc.text);
+    addTo(s.byDomain, doc.domain, b); addTo(s.bySource, doc.source, b);
+  }
+  out.commit(); rem.commit();
+  s.seconds = (performance.now() - t0) / 1000;
+  writeJson(join(dir, `stats-${pad(t)}.json`), s);
+}
+
+export interface RemixStats { before: GroupSizes; after: GroupSizes; factor: Record<string, number>; seconds: number }
+
+/** Group sizes summed over every filter task (the remix plan is global, every task computes the same one). */
+export function filterTotals(p: Pipeline): FilterStats[] {
+  return Array.from({ length: p.config.tasks }, (_, t) => readJson<FilterStats>(join(stageDir(p, 'filter'), `stats-${pad(t)}.json`)));
+}
+
+async function remixTask(p: Pipeline, t: number): Promise<void> {
+  const t0 = performance.now();
+  const c = p.config;
+  if (!c.remix) return;
+  const r = c.remix;
+  const sizes: Record<string, number> = {};
+  for (const fs of filterTotals(p)) {
+    const g = r.by === 'domain' ? fs.byDomain : fs.bySource;
+    for (const [k, v] of Object.entries(r.unit === 'bytes' ? g.bytes : g.docs)) sizes[k] = (sizes[k] ?? 0) + v;
+  }
+  const plan = planRemix(sizes, r);
+  const out = new DocWriter(join(stageDir(p, 'remix'), `docs-${pad(t)}.jsonl`));
+  const s: RemixStats = { before: groups(), after: groups(), factor: plan.factor, seconds: 0 };
+  for await (const d of readDocs(join(stageDir(p, 'filter'), `docs-${pad(t)}.jsonl`))) {
+    const key = r.by === 'domain' ? d.domain : d.source;
+    const b = Buffer.byteLength(d.text);
+    addTo(s.before, key, b);
+    const n = copiesOf(d.id, plan.factor[key] ?? 0, c.seed);
+    for (let k = 0; k < n; k++) out.write(k ? { ...d, copy: k } : d);
+    if (n) addTo(s.after, key, b * n, n);
+  }
+  out.commit();
+  s.seconds = (performance.now() - t0) / 1000;
+  writeJson(join(stageDir(p, 'remix'), `stats-${pad(t)}.json`), s);
+}
+
+export interface TokenizeStats { train: { docs: number; tokens: number; shards: string[] }; val: { docs: number; tokens: number; shards: string[] }; tokenizer: string; seconds: number }
+
+async function tokenizeTask(p: Pipeline, t: number): Promise<void> {
+  const t0 = performance.now();
+  const c = p.config;
+  if (!c.tokenize) return;
+  const tk = c.tokenize, tok = byteTokenizer;
+  const src = c.remix ? 'remix' : 'filter';
+  const dir = join(p.workDir, 'shards');
+  const s: TokenizeStats = { train: { docs: 0, tokens: 0, shards: [] }, val: { docs: 0, tokens: 0, shards: [] }, tokenizer: tok.hash, seconds: 0 };
+  const writers: Record<'train' | 'val', ShardWriter | null> = { train: null, val: null };
+  const close = (split: 'train' | 'val') => {
+    const w = writers[split];
+    if (!w) return;
+    w.commit(); s[split].shards.push(w.path.slice(p.workDir.length + 1)); writers[split] = null;
+  };
+  for await (const d of readDocs(join(stageDir(p, src), `docs-${pad(t)}.jsonl`))) {
+    const split = hash01(c.seed, 'split', d.id) < tk.valFraction ? 'val' : 'train';
+    let w = writers[split];
+    if (!w) w = writers[split] = new ShardWriter(join(dir, `${split}-${pad(t)}-${pad(s[split].shards.length)}.bin`), tok);
+    const before = w.numTokens;
+    w.add(d.text);
+    s[split].docs++; s[split].tokens += w.numTokens - before;
+    if (w.numTokens >= tk.maxTokensPerShard) close(split);
+  }
+  close('train'); close('val');
+  s.seconds = (performance.now() - t0) / 1000;
+  writeJson(join(dir, `stats-${pad(t)}.json`), s);
+}
+
+/** Runs one task of one stage (no completion check here: see tasks.ts). */
+export async function runStageTask(p: Pipeline, stage: StageName, t: number): Promise<void> {
+  switch (stage) {
+    case 'read': return readTask(p, t);
+    case 'dedup': return dedupTask(p);
+    case 'filter': return filterTask(p, t);
+    case 'remix': return remixTask(p, t);
+    case 'tokenize': return tokenizeTask(p, t);
+    case 'report': return writeReport(p);
+  }
+}
+
+export { pad };
