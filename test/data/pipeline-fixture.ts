@@ -3,6 +3,8 @@
 import { readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { Rng } from '../../src/util/rng.js';
+import { loadPipeline, stagesOf } from '../../src/data/pipeline.js';
+import { runTask } from '../../src/data/tasks.js';
 
 export function writeCollection(dir: string, shared: string): void {
   const stories = readFileSync(`${shared}/data/corpus/en/tinystories_sample.txt`, 'utf8').split('<|endoftext|>').map((s) => s.trim()).filter((s) => s.length > 400).slice(0, 240);
@@ -53,3 +55,14 @@ export function dataFiles(workDir: string): Map<string, Buffer> {
   walk(workDir);
   return out;
 }
+
+/** The uninterrupted reference: every task of every stage, in order, in this process. */
+export async function referenceRun(root: string): Promise<string> {
+  const dir = join(root, 'ref');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'p.yaml'), pipelineYaml(join(root, 'in')));
+  const p = loadPipeline(join(dir, 'p.yaml'));
+  for (const st of stagesOf(p)) for (let t = 0; t < st.tasks; t++) await runTask(p, st.name, t);
+  return p.workDir;
+}
+

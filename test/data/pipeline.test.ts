@@ -7,21 +7,12 @@ import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 
 import { join } from 'node:path';
 import { readShard } from '../../src/data/shards.js';
 import { loadPipeline, stagesOf } from '../../src/data/pipeline.js';
-import { missingTasks, runTask } from '../../src/data/tasks.js';
-import { dataFiles, pipelineYaml, writeCollection } from './pipeline-fixture.js';
+import { missingTasks } from '../../src/data/tasks.js';
+import { dataFiles, pipelineYaml, referenceRun, writeCollection } from './pipeline-fixture.js';
 import { repoRoot, sharedDir, tmp } from './helpers.js';
 
 const shared = sharedDir();
 const skip = shared ? false : 'shared/data not found beside the repository (set DSLLM_SHARED)';
-
-export async function referenceRun(root: string): Promise<string> {
-  const dir = join(root, 'ref');
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, 'p.yaml'), pipelineYaml(join(root, 'in')));
-  const p = loadPipeline(join(dir, 'p.yaml'));
-  for (const st of stagesOf(p)) for (let t = 0; t < st.tasks; t++) await runTask(p, st.name, t);
-  return p.workDir;
-}
 
 const lines = (f: string) => readFileSync(f, 'utf8').split('\n').filter((l) => l).map((l) => JSON.parse(l) as Record<string, unknown>);
 
