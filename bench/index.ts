@@ -6,6 +6,8 @@ type Suite = (opts: BenchOptions) => Promise<void>;
 
 const suites: Record<string, () => Promise<Suite>> = {
   gemm: async () => (await import('./gemm.js')).run,
+  minhash: async () => (await import('./minhash.js')).run,
+  dedup: async () => (await import('./dedup.js')).run,
 };
 
 function parse(argv: string[]): { names: string[]; opts: BenchOptions } {

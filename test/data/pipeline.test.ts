@@ -55,7 +55,7 @@ test('local executor: kill mid-way, relaunch, identical output', { skip }, async
   writeFileSync(join(dir, 'p.yaml'), pipelineYaml(join(root, 'in')));
   const cli = join(repoRoot(), 'dist', 'src', 'cli', 'index.js');
   const child = spawn(process.execPath, [cli, 'data', 'run', join(dir, 'p.yaml'), '--workers', '2'], {
-    detached: true, stdio: 'ignore', env: { ...process.env, DSLLM_DATA_TASK_DELAY_MS: '600' },
+    detached: true, stdio: 'ignore', env: { ...process.env, DSLLM_DATA_TASK_DELAY_MS: '300' },
   });
   const p = loadPipeline(join(dir, 'p.yaml'));
   const t0 = Date.now();
