@@ -45,7 +45,9 @@ const Remix = z.object({
 }).strict();
 
 const Tokenize = z.object({
-  tokenizer: z.literal('byte').default('byte'),
+  /** `byte`, or a module (path relative to the pipeline file, or a package) whose `export` (default
+   * `createTokenizer`) returns a ShardTokenizer `{ encode, eosId, hash, vocabSize? }` */
+  tokenizer: z.union([z.literal('byte'), z.object({ module: z.string().min(1), export: z.string().default('createTokenizer'), options: z.record(z.string(), z.unknown()).default({}) }).strict()]).default('byte'),
   valFraction: z.number().min(0).max(1).default(0.01),
   maxTokensPerShard: z.number().int().positive().default(1 << 28),
 }).strict();

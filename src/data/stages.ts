@@ -8,7 +8,8 @@
 //   tokenize  (N tasks)  → shards/train-t-k.bin, shards/val-t-k.bin
 //   report    (1 task)   → report.json, report.md, dedup-curve.svg
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { AtomicWriter } from './atomic.js';
 import { byteTokenizer } from './byte-tokenizer.js';
 import { exactKey } from './dedup/exact.js';
@@ -22,6 +23,7 @@ import { filesForTask, listFiles, readFile } from './readers.js';
 import { copiesOf, hash01, planRemix } from './remix.js';
 import { writeReport } from './report.js';
 import { ShardWriter } from './shards.js';
+import type { ShardTokenizer } from './types.js';
 
 const pad = (t: number) => String(t).padStart(5, '0');
 export const stageDir = (p: Pipeline, s: string) => join(p.workDir, s);
@@ -199,7 +201,7 @@ async function tokenizeTask(p: Pipeline, t: number): Promise<void> {
   const t0 = performance.now();
   const c = p.config;
   if (!c.tokenize) return;
-  const tk = c.tokenize, tok = byteTokenizer;
+  const tk = c.tokenize, tok = await loadTokenizer(p, tk.tokenizer);
   const src = c.remix ? 'remix' : 'filter';
   const dir = join(p.workDir, 'shards');
   const s: TokenizeStats = { train: { docs: 0, tokens: 0, shards: [] }, val: { docs: 0, tokens: 0, shards: [] }, tokenizer: tok.hash, seconds: 0 };
@@ -221,6 +223,20 @@ async function tokenizeTask(p: Pipeline, t: number): Promise<void> {
   close('train'); close('val');
   s.seconds = (performance.now() - t0) / 1000;
   writeJson(join(dir, `stats-${pad(t)}.json`), s);
+}
+
+/** The shard stage's tokenizer: the built-in byte tokenizer or one a module creates. */
+export async function loadTokenizer(p: Pipeline, spec: 'byte' | { module: string; export: string; options: Record<string, unknown> }): Promise<ShardTokenizer & { vocabSize?: number }> {
+  if (spec === 'byte') return byteTokenizer;
+  const target = spec.module.startsWith('.') || isAbsolute(spec.module) ? pathToFileURL(resolve(p.baseDir, spec.module)).href : spec.module;
+  const mod = (await import(target)) as Record<string, unknown>;
+  const make = mod[spec.export];
+  if (typeof make !== 'function') throw new Error(`tokenize.tokenizer: ${spec.module} has no function export '${spec.export}'`);
+  const tok = (await (make as (o: unknown) => unknown)(spec.options)) as ShardTokenizer;
+  if (!tok || typeof tok.encode !== 'function' || !Number.isInteger(tok.eosId) || typeof tok.hash !== 'string') {
+    throw new Error(`tokenize.tokenizer: ${spec.module}#${spec.export} must return { encode(text): number[], eosId: integer, hash: string }`);
+  }
+  return tok;
 }
 
 /** Runs one task of one stage (no completion check here: see tasks.ts). */
