@@ -35,6 +35,8 @@ const Dedup = z.object({
   rows: z.number().int().min(1).default(DEFAULT_MINHASH.rows),
   seed: z.number().int().default(DEFAULT_MINHASH.seed),
   verifyThreshold: z.number().min(0).max(1).default(DEFAULT_MINHASH.verifyThreshold),
+  /** tasks of the bucket stage (each takes bands b ≡ t mod bucketTasks); default min(bands, tasks) */
+  bucketTasks: z.number().int().min(1).optional(),
 }).strict();
 
 const Remix = z.object({
@@ -113,7 +115,7 @@ export function loadPipeline(path: string): Pipeline {
   return parsePipeline(raw, file, dirname(file));
 }
 
-export type StageName = 'read' | 'dedup' | 'filter' | 'remix' | 'tokenize' | 'report';
+export type StageName = 'read' | 'buckets' | 'dedup' | 'filter' | 'remix' | 'tokenize' | 'report';
 
 export interface StageInfo { name: StageName; tasks: number }
 
@@ -121,10 +123,14 @@ export interface StageInfo { name: StageName; tasks: number }
 export function stagesOf(p: Pipeline): StageInfo[] {
   const c = p.config, N = c.tasks;
   const out: StageInfo[] = [{ name: 'read', tasks: N }];
-  if (c.dedup) out.push({ name: 'dedup', tasks: 1 });
+  if (c.dedup) out.push({ name: 'buckets', tasks: bucketTasks(c) }, { name: 'dedup', tasks: 1 });
   out.push({ name: 'filter', tasks: N });
   if (c.remix) out.push({ name: 'remix', tasks: N });
   if (c.tokenize) out.push({ name: 'tokenize', tasks: N });
   out.push({ name: 'report', tasks: 1 });
   return out;
+}
+
+export function bucketTasks(c: PipelineConfig): number {
+  return c.dedup ? Math.min(c.dedup.bucketTasks ?? Math.min(c.dedup.bands, c.tasks), c.dedup.bands) : 0;
 }

@@ -2,22 +2,23 @@
 // its own outputs atomically, and is safe to run again (it rewrites the same bytes).
 //
 //   read      (N tasks)  input files t, t+N, … → read/docs-t.jsonl, quarantine-t.jsonl, sigs-t.bin, index-t.json
-//   dedup     (1 task)   all signatures, one global index → dedup/removed-t.json, dedup/stats.json
+//   buckets   (B tasks)  bands b ≡ t (mod B) of every signature → dedup/edges-t.bin (verified near links)
+//   dedup     (1 task)   exact links + all near links, union-find → dedup/removed-t.json, dedup/stats.json
 //   filter    (N tasks)  drop dedup removals, quality filters → filter/docs-t.jsonl, removed-t.jsonl
 //   remix     (N tasks)  global plan from filter stats → remix/docs-t.jsonl
 //   tokenize  (N tasks)  → shards/train-t-k.bin, shards/val-t-k.bin
 //   report    (1 task)   → report.json, report.md, dedup-curve.svg
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AtomicWriter } from './atomic.js';
+import { AtomicWriter, writeFileAtomic } from './atomic.js';
 import { byteTokenizer } from './byte-tokenizer.js';
-import { exactKey } from './dedup/exact.js';
-import { cluster, findEdges, rateCurve, type SigTable } from './dedup/lsh.js';
+import { exactDuplicateOf, exactKey } from './dedup/exact.js';
+import { bandEdges, bandKey, cluster, isEmptySignature, rateCurve, similarityU32, type Edge } from './dedup/lsh.js';
 import { MinhashSigner } from './dedup/minhash.js';
 import { simplifyText } from './dedup/normalize.js';
 import { DocWriter, readDocs, readJson, writeJson, type StageDoc } from './docs-io.js';
-import type { Pipeline, StageName } from './pipeline.js';
+import { bucketTasks, type Pipeline, type StageName } from './pipeline.js';
 import { Quarantine } from './quarantine.js';
 import { filesForTask, listFiles, readFile } from './readers.js';
 import { copiesOf, hash01, planRemix } from './remix.js';
@@ -74,30 +75,87 @@ async function readTask(p: Pipeline, t: number): Promise<void> {
   writeJson(join(dir, `stats-${pad(t)}.json`), stats);
 }
 
+interface ReadIndex { ids: string[]; ranks: number[]; exact: string[] }
+
+/** Every document of the read stage in priority order (source rank, id), as [read task, local index]. */
+function priorityIndex(p: Pipeline): { idx: ReadIndex[]; refs: Array<[number, number]> } {
+  const rd = stageDir(p, 'read');
+  const idx = Array.from({ length: p.config.tasks }, (_, t) => readJson<ReadIndex>(join(rd, `index-${pad(t)}.json`)));
+  const refs: Array<[number, number]> = [];
+  idx.forEach((x, t) => x.ids.forEach((_, i) => refs.push([t, i])));
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  refs.sort((a, b) => idx[a[0]].ranks[a[1]] - idx[b[0]].ranks[b[1]] || cmp(idx[a[0]].ids[a[1]], idx[b[0]].ids[b[1]]) || a[0] - b[0] || a[1] - b[1]);
+  return { idx, refs };
+}
+
+/**
+ * Bucket task t: the bands b ≡ t (mod tasks). Band keys of every document are computed from the
+ * signature files one read task at a time; candidates are verified by reading their two signatures
+ * back (pread), so memory holds keys (8 bytes per document per band), not signatures.
+ */
+function bucketsTask(p: Pipeline, t: number): void {
+  const t0 = performance.now();
+  const c = p.config;
+  if (!c.dedup) return;
+  const { bands, rows, verifyThreshold } = c.dedup, K = bands * rows, T = bucketTasks(c);
+  const mine = Array.from({ length: bands }, (_, b) => b).filter((b) => b % T === t);
+  const { idx, refs } = priorityIndex(p);
+  const n = refs.length, rd = stageDir(p, 'read');
+  const gOf = idx.map((x) => new Int32Array(x.ids.length));
+  refs.forEach(([rt, i], g) => { gOf[rt][i] = g; });
+  const keys = mine.map(() => new Float64Array(n).fill(NaN));
+  const fds = idx.map((_, rt) => openSync(join(rd, `sigs-${pad(rt)}.bin`), 'r'));
+  try {
+    idx.forEach((x, rt) => {
+      const b = readFileSync(join(rd, `sigs-${pad(rt)}.bin`));
+      if (b.length !== x.ids.length * K * 8) throw new Error(`${rd}/sigs-${pad(rt)}.bin: ${b.length} bytes, expected ${x.ids.length * K * 8}`);
+      const u32 = new Uint32Array(b.buffer, b.byteOffset, b.length / 4);
+      for (let i = 0; i < x.ids.length; i++) {
+        if (isEmptySignature(u32, i * K * 2)) continue;
+        mine.forEach((band, k) => { keys[k][gOf[rt][i]] = bandKey(u32, (i * K + band * rows) * 2, rows, band); });
+      }
+    });
+    const ex = exactDuplicateOf(refs.map(([rt, i]) => idx[rt].exact[i]));
+    const cache = new Map<number, Uint32Array>();
+    const sig = (g: number): Uint32Array => {
+      let s = cache.get(g);
+      if (s) return s;
+      const buf = Buffer.alloc(K * 8);
+      readSync(fds[refs[g][0]], buf, 0, K * 8, refs[g][1] * K * 8);
+      s = new Uint32Array(buf.buffer, buf.byteOffset, K * 2);
+      if (cache.size > 4096) cache.clear();
+      cache.set(g, s);
+      return s;
+    };
+    const verify = (i: number, j: number) => verifyThreshold <= 0 || similarityU32(sig(i), 0, sig(j), 0, K) >= verifyThreshold;
+    const pairs: Array<[number, number]> = [];
+    for (const k of keys) bandEdges(k, (i) => ex[i] >= 0, verify, pairs);
+    const out = Int32Array.from(pairs.flat());
+    writeFileAtomic(join(stageDir(p, 'dedup'), `edges-${pad(t)}.bin`), new Uint8Array(out.buffer));
+    writeJson(join(stageDir(p, 'dedup'), `buckets-stats-${pad(t)}.json`), { bands: mine, pairs: pairs.length, seconds: (performance.now() - t0) / 1000 });
+  } finally { fds.forEach((fd) => closeSync(fd)); }
+}
+
 export interface DedupStageStats {
   docs: number; exactRemoved: number; nearRemoved: number; removedBySource: Record<string, number>;
   curve: ReturnType<typeof rateCurve>; seconds: number;
 }
 
+/** The cluster task: exact links + every bucket task's near links → union-find → removals and the rate curve. */
 function dedupTask(p: Pipeline): void {
   const t0 = performance.now();
-  const c = p.config, N = c.tasks, rd = stageDir(p, 'read');
+  const c = p.config, N = c.tasks;
   if (!c.dedup) return;
-  const K = c.dedup.bands * c.dedup.rows;
-  const idx = Array.from({ length: N }, (_, t) => readJson<{ ids: string[]; ranks: number[]; exact: string[] }>(join(rd, `index-${pad(t)}.json`)));
-  const sigs = Array.from({ length: N }, (_, t) => {
-    const b = readFileSync(join(rd, `sigs-${pad(t)}.bin`));
-    if (b.length !== idx[t].ids.length * K * 8) throw new Error(`${rd}/sigs-${pad(t)}.bin: ${b.length} bytes, expected ${idx[t].ids.length * K * 8}`);
-    return new BigUint64Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.length));
-  });
-  const refs: Array<[number, number]> = [];
-  idx.forEach((x, t) => x.ids.forEach((_, i) => refs.push([t, i])));
-  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-  refs.sort((a, b) => idx[a[0]].ranks[a[1]] - idx[b[0]].ranks[b[1]] || cmp(idx[a[0]].ids[a[1]], idx[b[0]].ids[b[1]]) || a[0] - b[0] || a[1] - b[1]);
-  const n = refs.length;
-  const table: SigTable = { n, K, sigs: new BigUint64Array(n * K), exact: refs.map(([t, i]) => idx[t].exact[i]), rank: Int32Array.from(refs, ([t, i]) => idx[t].ranks[i]) };
-  refs.forEach(([t, i], g) => table.sigs.set(sigs[t].subarray(i * K, (i + 1) * K), g * K));
-  const edges = findEdges(table, c.dedup);
+  const { idx, refs } = priorityIndex(p);
+  const n = refs.length, dir = stageDir(p, 'dedup');
+  const ex = exactDuplicateOf(refs.map(([t, i]) => idx[t].exact[i]));
+  const edges: Edge[] = [];
+  for (let g = 0; g < n; g++) if (ex[g] >= 0) edges.push({ from: g, to: ex[g], kind: 'exact' });
+  for (let t = 0; t < bucketTasks(c); t++) {
+    const b = readFileSync(join(dir, `edges-${pad(t)}.bin`));
+    const e = new Int32Array(b.buffer, b.byteOffset, b.length / 4);
+    for (let k = 0; k < e.length; k += 2) edges.push({ from: e[k], to: e[k + 1], kind: 'near' });
+  }
   const cl = cluster(n, edges);
   const removed: Array<Array<[number, string, string]>> = Array.from({ length: N }, () => []);
   const removedBySource: Record<string, number> = {};
@@ -109,11 +167,11 @@ function dedupTask(p: Pipeline): void {
       removedBySource[src] = (removedBySource[src] ?? 0) + 1;
     }
   });
-  const dir = stageDir(p, 'dedup');
-  removed.forEach((r, t) => writeJson(join(dir, `removed-${pad(t)}.json`), r));
+  removed.forEach((r, t) => writeJson(join(dir, `removed-${pad(t)}.json`), r.sort((a, b) => a[0] - b[0])));
+  const rank = Int32Array.from(refs, ([t, i]) => idx[t].ranks[i]);
   const stats: DedupStageStats = {
     docs: n, exactRemoved: cl.exactRemoved, nearRemoved: cl.nearRemoved, removedBySource,
-    curve: rateCurve(table, edges, c.inputs.map((i) => i.name)), seconds: (performance.now() - t0) / 1000,
+    curve: rateCurve({ n, K: 0, sigs: new BigUint64Array(0), exact: [], rank }, edges, c.inputs.map((i) => i.name)), seconds: (performance.now() - t0) / 1000,
   };
   writeJson(join(dir, 'stats.json'), stats);
 }
@@ -243,6 +301,7 @@ export async function loadTokenizer(p: Pipeline, spec: 'byte' | { module: string
 export async function runStageTask(p: Pipeline, stage: StageName, t: number): Promise<void> {
   switch (stage) {
     case 'read': return readTask(p, t);
+    case 'buckets': return bucketsTask(p, t);
     case 'dedup': return dedupTask(p);
     case 'filter': return filterTask(p, t);
     case 'remix': return remixTask(p, t);

@@ -6,6 +6,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readShard } from '../../src/data/shards.js';
+import { dedupDocs } from '../../src/data/dedup/index.js';
+import type { Doc } from '../../src/data/types.js';
 import { loadPipeline, stagesOf } from '../../src/data/pipeline.js';
 import { missingTasks } from '../../src/data/tasks.js';
 import { dataFiles, pipelineYaml, referenceRun, writeCollection } from './pipeline-fixture.js';
@@ -28,6 +30,14 @@ test('pipeline: every document accounted for once, report written', { skip }, as
   assert.deepEqual([...kept, ...removed.map((r) => r.id as string)].sort(), [...readIds].sort());
   // the 5 repeated poems are exact copies; every dedup removal names a survivor that was kept
   const keptSet = new Set(kept);
+  // the task-split dedup (signatures per read task, bands per bucket task, one cluster task) removes
+  // exactly what the one-call in-memory dedup removes, with the same survivors
+  const readDocs = [0, 1].flatMap((t) => lines(join(work, 'read', `docs-0000${t}.jsonl`))) as unknown as Doc[];
+  const mem = dedupDocs(readDocs, ['cc0', 'cc1', 'cc2', 'poems']);
+  const memRemoved = readDocs.map((d, i) => (mem.keep[i] ? '' : `${d.id}>${mem.survivorId[i]}`)).filter(Boolean).sort();
+  const taskRemoved = removed.filter((r) => String(r.rule).startsWith('dedup:')).map((r) => `${r.id}>${r.survivor}`).sort();
+  assert.deepEqual(taskRemoved, memRemoved);
+  assert.ok(memRemoved.length > 20);
   assert.ok(removed.filter((r) => r.rule === 'dedup:exact' && (r.id as string).startsWith('poems/')).length >= 5);
   for (const r of removed) if (String(r.rule).startsWith('dedup:')) assert.ok(keptSet.has(r.survivor as string) || removed.some((x) => x.id === r.survivor && !String(x.rule).startsWith('dedup:')), `${r.id} → ${r.survivor}`);
   const q = lines(join(work, 'read', 'quarantine-00000.jsonl')).concat(lines(join(work, 'read', 'quarantine-00001.jsonl')));
@@ -76,5 +86,5 @@ test('local executor: kill mid-way, relaunch, identical output', { skip }, async
   // a third launch has nothing to do
   const again = spawnSync(process.execPath, [cli, 'data', 'run', join(dir, 'p.yaml')], { encoding: 'utf8' });
   assert.equal(again.status, 0, again.stderr);
-  assert.match(again.stderr, /tasks run: read 0, dedup 0, filter 0, remix 0, tokenize 0, report 0/);
+  assert.match(again.stderr, /tasks run: read 0, buckets 0, dedup 0, filter 0, remix 0, tokenize 0, report 0/);
 });

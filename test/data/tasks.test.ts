@@ -13,8 +13,8 @@ import { tmp } from './helpers.js';
 test('stages, markers and missing tasks', () => {
   const dir = tmp('tasks');
   const p = parsePipeline({ tasks: 3, inputs: [{ name: 'a', paths: ['x'] }], tokenize: {} }, '', dir);
-  assert.deepEqual(stagesOf(p).map((s) => `${s.name}:${s.tasks}`), ['read:3', 'dedup:1', 'filter:3', 'tokenize:3', 'report:1']);
-  assert.deepEqual(stagesUntil(p, 'filter').map((s) => s.name), ['read', 'dedup', 'filter']);
+  assert.deepEqual(stagesOf(p).map((s) => `${s.name}:${s.tasks}`), ['read:3', 'buckets:3', 'dedup:1', 'filter:3', 'tokenize:3', 'report:1']);
+  assert.deepEqual(stagesUntil(p, 'filter').map((s) => s.name), ['read', 'buckets', 'dedup', 'filter']);
   assert.throws(() => stagesUntil(p, 'remix'), /no 'remix' stage/);
   assert.deepEqual(missingTasks(p, 'read'), [0, 1, 2]);
   mkdirSync(join(dir, 'run', 'completions', 'read'), { recursive: true });

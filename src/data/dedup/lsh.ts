@@ -29,60 +29,82 @@ export interface Edge { from: number; to: number; kind: 'exact' | 'near' }
 
 const EMPTY = 0xffffffff;
 
+/** true when the signature at u32[base…] is the empty-document marker (every value 2^64 − 1) */
+export function isEmptySignature(u32: Uint32Array, base: number): boolean {
+  return u32[base] === EMPTY && u32[base + 1] === EMPTY;
+}
+
+/**
+ * A 52-bit key for one band: the 2·rows 32-bit words at u32[base…] mixed with two multiplicative
+ * hashes. Equal bands give equal keys; a collision between different bands only costs a verify.
+ */
+export function bandKey(u32: Uint32Array, base: number, rows: number, band: number): number {
+  let h1 = 0x811c9dc5 ^ band, h2 = 0x9747b28c ^ Math.imul(band, 0x85ebca6b);
+  for (let w = 0; w < rows * 2; w++) {
+    const v = u32[base + w];
+    h1 = Math.imul(h1 ^ v, 0x01000193); h1 ^= h1 >>> 15;
+    h2 = Math.imul(h2 ^ v, 0x5bd1e995); h2 ^= h2 >>> 13;
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b); h2 = Math.imul(h2 ^ (h2 >>> 16), 0xc2b2ae35);
+  return (h1 >>> 0) * 1048576 + ((h2 >>> 0) >>> 12);
+}
+
+/** Band keys of every document of a table (NaN for documents without a signature). */
 function bandKeys(t: SigTable, band: number, rows: number): Float64Array {
   const u32 = new Uint32Array(t.sigs.buffer, t.sigs.byteOffset, t.sigs.length * 2);
   const keys = new Float64Array(t.n);
-  for (let i = 0; i < t.n; i++) {
-    const base = (i * t.K + band * rows) * 2;
-    if (u32[i * t.K * 2] === EMPTY && u32[i * t.K * 2 + 1] === EMPTY) { keys[i] = NaN; continue; }
-    let h1 = 0x811c9dc5 ^ band, h2 = 0x9747b28c ^ (band * 0x85ebca6b);
-    for (let w = 0; w < rows * 2; w++) {
-      const v = u32[base + w];
-      h1 = Math.imul(h1 ^ v, 0x01000193); h1 ^= h1 >>> 15;
-      h2 = Math.imul(h2 ^ v, 0x5bd1e995); h2 ^= h2 >>> 13;
-    }
-    h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b); h2 = Math.imul(h2 ^ (h2 >>> 16), 0xc2b2ae35);
-    keys[i] = (h1 >>> 0) * 1048576 + ((h2 >>> 0) >>> 12);  // 52 bits: collisions only cost a verify
-  }
+  for (let i = 0; i < t.n; i++) keys[i] = isEmptySignature(u32, i * t.K * 2) ? NaN : bandKey(u32, (i * t.K + band * rows) * 2, rows, band);
   return keys;
+}
+
+/**
+ * Near links of one band. Documents with equal keys form a bucket; its members, in index (priority)
+ * order, are each linked to the first earlier member that `verify` accepts (at most `maxCompare` tried).
+ * `skip(i)` leaves a document out (no signature, or already an exact copy).
+ */
+export function bandEdges(keys: Float64Array, skip: (i: number) => boolean, verify: (i: number, j: number) => boolean,
+  out: Array<[number, number]>, maxCompare = 32): void {
+  const order: number[] = [];
+  for (let i = 0; i < keys.length; i++) if (!Number.isNaN(keys[i]) && !skip(i)) order.push(i);
+  order.sort((x, y) => keys[x] - keys[y] || x - y);
+  for (let g = 0; g < order.length;) {
+    let e = g + 1;
+    while (e < order.length && keys[order[e]] === keys[order[g]]) e++;
+    for (let m = g + 1; m < e; m++) {
+      const i = order[m];
+      for (let c = g; c < m && c < g + maxCompare; c++) if (verify(i, order[c])) { out.push([i, order[c]]); break; }
+    }
+    g = e;
+  }
+}
+
+/** Fraction of equal values of two signatures given as u32 views (2 words per value). */
+export function similarityU32(a: Uint32Array, ai: number, b: Uint32Array, bj: number, K: number): number {
+  let eq = 0;
+  for (let k = 0; k < K * 2; k += 2) if (a[ai + k] === b[bj + k] && a[ai + k + 1] === b[bj + k + 1]) eq++;
+  return eq / K;
 }
 
 /** Fraction of equal signature values of documents i and j. */
 export function similarity(t: SigTable, i: number, j: number): number {
   const u32 = new Uint32Array(t.sigs.buffer, t.sigs.byteOffset, t.sigs.length * 2);
-  let eq = 0;
-  const a = i * t.K * 2, b = j * t.K * 2;
-  for (let k = 0; k < t.K * 2; k += 2) if (u32[a + k] === u32[b + k] && u32[a + k + 1] === u32[b + k + 1]) eq++;
-  return eq / t.K;
+  return similarityU32(u32, i * t.K * 2, u32, j * t.K * 2, t.K);
 }
 
-/** Exact links, then near links band by band. Each document links at most once per band. */
+/** Exact links, then near links band by band, all in memory. */
 export function findEdges(t: SigTable, cfg: Pick<MinhashConfig, 'bands' | 'rows' | 'verifyThreshold'>, maxCompare = 32): Edge[] {
   if (cfg.bands * cfg.rows !== t.K) throw new Error(`lsh: bands ${cfg.bands} × rows ${cfg.rows} != signature length ${t.K}`);
   const edges: Edge[] = [];
   const ex = exactDuplicateOf(t.exact);
   for (let i = 0; i < t.n; i++) if (ex[i] >= 0) edges.push({ from: i, to: ex[i], kind: 'exact' });
-  const seen = new Set<number>();
+  const seen = new Set<string>();
+  const verify = (i: number, j: number) => cfg.verifyThreshold <= 0 || similarity(t, i, j) >= cfg.verifyThreshold;
   for (let band = 0; band < cfg.bands; band++) {
-    const keys = bandKeys(t, band, cfg.rows);
-    const order: number[] = [];
-    for (let i = 0; i < t.n; i++) if (!Number.isNaN(keys[i]) && ex[i] < 0) order.push(i);
-    order.sort((x, y) => keys[x] - keys[y] || x - y);
-    for (let g = 0; g < order.length;) {
-      let e = g + 1;
-      while (e < order.length && keys[order[e]] === keys[order[g]]) e++;
-      for (let m = g + 1; m < e; m++) {
-        const i = order[m];
-        for (let c = g; c < m && c < g + maxCompare; c++) {
-          const j = order[c];
-          if (cfg.verifyThreshold <= 0 || similarity(t, i, j) >= cfg.verifyThreshold) {
-            const key = i * t.n + j;
-            if (!seen.has(key)) { seen.add(key); edges.push({ from: i, to: j, kind: 'near' }); }
-            break;
-          }
-        }
-      }
-      g = e;
+    const pairs: Array<[number, number]> = [];
+    bandEdges(bandKeys(t, band, cfg.rows), (i) => ex[i] >= 0, verify, pairs, maxCompare);
+    for (const [i, j] of pairs) {
+      const key = `${i},${j}`;
+      if (!seen.has(key)) { seen.add(key); edges.push({ from: i, to: j, kind: 'near' }); }
     }
   }
   return edges;
