@@ -18,10 +18,16 @@ const skip = shared ? false : 'shared/data not found beside the repository (set 
 
 const lines = (f: string) => readFileSync(f, 'utf8').split('\n').filter((l) => l).map((l) => JSON.parse(l) as Record<string, unknown>);
 
-test('pipeline: every document accounted for once, report written', { skip }, async () => {
+// one fixture and one uninterrupted reference run, shared by both tests
+let fixture: Promise<{ root: string; work: string }> | null = null;
+const reference = () => (fixture ??= (async () => {
   const root = tmp('pipe');
   writeCollection(root, shared!);
-  const work = await referenceRun(root);
+  return { root, work: await referenceRun(root) };
+})());
+
+test('pipeline: every document accounted for once, report written', { skip }, async () => {
+  const { work } = await reference();
   const readIds = [0, 1].flatMap((t) => lines(join(work, 'read', `docs-0000${t}.jsonl`)).map((d) => d.id as string));
   const kept = [0, 1].flatMap((t) => lines(join(work, 'filter', `docs-0000${t}.jsonl`)).map((d) => d.id as string));
   const removed = [0, 1].flatMap((t) => lines(join(work, 'filter', `removed-0000${t}.jsonl`)));
@@ -57,9 +63,8 @@ test('pipeline: every document accounted for once, report written', { skip }, as
 });
 
 test('local executor: kill mid-way, relaunch, identical output', { skip }, async () => {
-  const root = tmp('kill');
-  writeCollection(root, shared!);
-  const ref = dataFiles(await referenceRun(root));
+  const { root, work } = await reference();
+  const ref = dataFiles(work);
   const dir = join(root, 'killed');
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'p.yaml'), pipelineYaml(join(root, 'in')));
