@@ -12,11 +12,6 @@
 // and the signature keeps the minimum per k. src/data/dedup/minhash-ref.ts is the BigInt twin.
 //
 // text: (bytes)  offsets: (numDocs + 1) Int32  a, b: (K) BigUint64  out: (numDocs * K) BigUint64, written (=)
-// binding.gyp's "cflags_cc!" list removes the -O3 that "cflags_cc" adds, so the addon builds without
-// optimization; this file asks for it itself until that is fixed (reported to the lead).
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC optimize("O3")
-#endif
 #include <cstring>
 #include <vector>
 
