@@ -63,6 +63,7 @@ const Executor = z.discriminatedUnion('type', [
     memPerCpu: z.string().default('2G'),
     time: z.string().default('1:00:00'),
     maxArrayParallel: z.number().int().min(1).optional(),
+    maxArraySize: z.number().int().min(1).default(1001),
     sbatchArgs: z.array(z.string()).default([]),
   }).strict(),
 ]);

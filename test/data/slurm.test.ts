@@ -42,8 +42,10 @@ test('slurm executor: job arrays with dependencies, cancel mid-way, relaunch, id
     const p = loadPipeline(join(dir, 'p.yaml'));
     const opts = { cpusPerTask: 1, memPerCpu: '500M', time: '0:10:00', sbatchArgs: [], pollMs: 200 };
     // first launch, slowed down, then every job cancelled once the read stage is done
-    const jobs = submitPipeline(p, { ...opts, env: { ...env, DSLLM_DATA_TASK_DELAY_MS: '800' } });
-    assert.deepEqual(jobs.map((j) => j.stage), stagesOf(p).map((s) => s.name), 'one array job per stage');
+    // maxArraySize 1: every task is its own array job (base + index 0), and each stage depends on all of
+    // the previous stage's jobs — the path a pipeline with more tasks than MaxArraySize takes
+    const jobs = submitPipeline(p, { ...opts, maxArraySize: 1, env: { ...env, DSLLM_DATA_TASK_DELAY_MS: '800' } });
+    assert.deepEqual(jobs.map((j) => `${j.stage}:${j.tasks}`), stagesOf(p).flatMap((s) => Array.from({ length: s.tasks }, (_, t) => `${s.name}:${t}`)));
     const t0 = Date.now();
     while (missingTasks(p, 'read').length && Date.now() - t0 < 90_000) await new Promise((r) => setTimeout(r, 200));
     spawnSync('scancel', jobs.map((j) => j.jobId), { env });

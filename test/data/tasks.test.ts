@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { arraySpec } from '../../src/data/executors/slurm.js';
+import { arrayChunks, arraySpec } from '../../src/data/executors/slurm.js';
 import { parsePipeline, stagesOf } from '../../src/data/pipeline.js';
 import { loadTokenizer } from '../../src/data/stages.js';
 import { markerPath, missingTasks, stagesUntil } from '../../src/data/tasks.js';
@@ -32,6 +32,8 @@ test('pipeline validation names the field', () => {
 test('slurm array specs compress task lists', () => {
   assert.equal(arraySpec([0, 1, 2, 3, 5, 7, 8, 9]), '0-3,5,7-9');
   assert.equal(arraySpec([4]), '4');
+  // indices must stay below MaxArraySize: tasks 998..1003 with size 1000 → [998, 999] and base 1000 + [0..3]
+  assert.deepEqual(arrayChunks([998, 999, 1000, 1001, 1002, 1003], 1000), [{ base: 0, indices: [998, 999] }, { base: 1000, indices: [0, 1, 2, 3] }]);
 });
 
 test('tokenizer plug-in: a module exporting createTokenizer', async () => {

@@ -16,6 +16,8 @@ export interface SlurmOptions {
   memPerCpu: string;
   time: string;
   maxArrayParallel?: number;
+  /** the cluster's MaxArraySize (array indices must stay below it; default 1001, Slurm's default) */
+  maxArraySize?: number;
   sbatchArgs: string[];
   /** wait for the last job and check every completion marker (default true) */
   wait?: boolean;
@@ -39,6 +41,20 @@ export function arraySpec(ts: readonly number[]): string {
   return out.join(',');
 }
 
+/**
+ * Splits a stage's missing tasks into job arrays whose indices stay below maxArraySize: each chunk
+ * covers tasks [base, base + maxArraySize) and its jobs run task base + $SLURM_ARRAY_TASK_ID.
+ */
+export function arrayChunks(ts: readonly number[], maxArraySize = 1001): Array<{ base: number; indices: number[] }> {
+  const out: Array<{ base: number; indices: number[] }> = [];
+  for (const t of ts) {
+    const base = Math.floor(t / maxArraySize) * maxArraySize;
+    if (!out.length || out[out.length - 1].base !== base) out.push({ base, indices: [] });
+    out[out.length - 1].indices.push(t - base);
+  }
+  return out;
+}
+
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 function run(cmd: string, args: string[], env?: NodeJS.ProcessEnv): string {
@@ -54,24 +70,28 @@ export function submitPipeline(p: Pipeline, o: SlurmOptions): SubmittedJob[] {
   const logs = join(p.workDir, 'logs');
   mkdirSync(logs, { recursive: true });
   const jobs: SubmittedJob[] = [];
-  let dep: string | null = null;
+  let deps: string[] = [];
   for (const st of stagesUntil(p, o.until)) {
     const todo = missingTasks(p, st.name);
     if (!todo.length) continue;
-    const args: string[] = [
-      '--parsable', `--job-name=dsllm-${p.config.name}-${st.name}`,
-      `--array=${arraySpec(todo)}${o.maxArrayParallel ? `%${o.maxArrayParallel}` : ''}`,
-      `--output=${join(logs, `${st.name}-%A_%a.log`)}`,
-      `--cpus-per-task=${o.cpusPerTask}`, `--mem-per-cpu=${o.memPerCpu}`, `--time=${o.time}`,
-      ...(o.partition ? [`--partition=${o.partition}`] : []),
-      ...(dep ? [`--dependency=afterok:${dep}`] : []),
-      ...o.sbatchArgs,
-      `--wrap=exec ${q(process.execPath)} ${q(TASK_MAIN)} ${q(p.file)} ${st.name} "$SLURM_ARRAY_TASK_ID"`,
-    ];
-    const jobId: string = run('sbatch', args, o.env).split(';')[0];
-    if (!/^\d+$/.test(jobId)) throw new Error(`sbatch returned '${jobId}', expected a job id`);
-    jobs.push({ stage: st.name, jobId, tasks: todo });
-    dep = jobId;
+    const ids: string[] = [];
+    for (const chunk of arrayChunks(todo, o.maxArraySize)) {
+      const args: string[] = [
+        '--parsable', `--job-name=dsllm-${p.config.name}-${st.name}`,
+        `--array=${arraySpec(chunk.indices)}${o.maxArrayParallel ? `%${o.maxArrayParallel}` : ''}`,
+        `--output=${join(logs, `${st.name}-%A_%a.log`)}`,
+        `--cpus-per-task=${o.cpusPerTask}`, `--mem-per-cpu=${o.memPerCpu}`, `--time=${o.time}`,
+        ...(o.partition ? [`--partition=${o.partition}`] : []),
+        ...(deps.length ? [`--dependency=afterok:${deps.join(':')}`] : []),
+        ...o.sbatchArgs,
+        `--wrap=exec ${q(process.execPath)} ${q(TASK_MAIN)} ${q(p.file)} ${st.name} "$((SLURM_ARRAY_TASK_ID + ${chunk.base}))"`,
+      ];
+      const jobId: string = run('sbatch', args, o.env).split(';')[0];
+      if (!/^\d+$/.test(jobId)) throw new Error(`sbatch returned '${jobId}', expected a job id`);
+      jobs.push({ stage: st.name, jobId, tasks: chunk.indices.map((i) => i + chunk.base) });
+      ids.push(jobId);
+    }
+    deps = ids;
   }
   return jobs;
 }
