@@ -15,7 +15,8 @@
         "native/loss.cc",
         "native/optim.cc",
         "native/convert.cc",
-        "native/elementwise.cc"
+        "native/elementwise.cc",
+        "native/minhash.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

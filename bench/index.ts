@@ -10,6 +10,8 @@ const suites: Record<string, () => Promise<Suite>> = {
   forward: async () => (await import('./forward.js')).run,
   leak: async () => (await import('./leak.js')).run,
   tokenizer: async () => (await import('./tokenizer.js')).run,
+  minhash: async () => (await import('./minhash.js')).run,
+  dedup: async () => (await import('./dedup.js')).run,
 };
 
 function parse(argv: string[]): { names: string[]; opts: BenchOptions } {

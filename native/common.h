@@ -106,5 +106,6 @@ void RegisterLoss(Napi::Env env, Napi::Object exports);
 void RegisterOptim(Napi::Env env, Napi::Object exports);
 void RegisterConvert(Napi::Env env, Napi::Object exports);
 void RegisterElementwise(Napi::Env env, Napi::Object exports);
+void RegisterMinhash(Napi::Env env, Napi::Object exports);  // data pipeline: MinHash signatures (native/minhash.cc)
 
 }  // namespace dsllm

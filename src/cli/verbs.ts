@@ -4,9 +4,11 @@ import { registerInfo } from './info.js';
 import { registerDemo } from './demo.js';
 import { registerTrain } from './train.js';
 import { registerTokenizer } from './tokenizer.js';
+import { registerData } from './data.js';
 
 export function registerVerbs(program: Command): void {
   registerInfo(program);
+  registerData(program);
   registerTokenizer(program);
   registerTrain(program);
   registerDemo(program);
