@@ -1,7 +1,9 @@
 // Tensor storage lives in native memory: 64-byte aligned blocks handed to JS as external
 // ArrayBuffers. Freed blocks go back to a size-class cache (as PyTorch's CPU caching allocator
 // does) so a training step that allocates the same activations every step does not hit mmap/munmap
-// and page faults each time. `free` detaches the ArrayBuffer, so a use after dispose is a JS
+// and page faults each time. The blocks are deliberately not reported to V8 as external memory:
+// lifetimes are explicit (dispose/scope), and V8 answers reported growth with full GCs, which cost
+// milliseconds per allocation in a training step. `free` detaches the ArrayBuffer, so a use after dispose is a JS
 // error (length 0), not a read of recycled memory.
 #include "common.h"
 #include <cstdlib>
@@ -90,7 +92,6 @@ void Finalize(Napi::Env env, void* data, Block* hint) {
       if (it != registry().end() && it->second == hint) registry().erase(it);
     }
     cache().give(data, hint->cap);
-    Napi::MemoryManagement::AdjustExternalMemory(env, -(int64_t)hint->cap);
   }
   delete hint;
 }
@@ -117,7 +118,6 @@ void RegisterMemory(Napi::Env env, Napi::Object exports) {
       std::lock_guard<std::mutex> lk(registry_mu);
       registry()[p] = blk;
     }
-    Napi::MemoryManagement::AdjustExternalMemory(env, (int64_t)cap);
     return Napi::ArrayBuffer::New(env, p, (size_t)bytes, Finalize, blk);
   }));
   // free(arrayBuffer): return the block to the cache now and detach the buffer
@@ -138,7 +138,7 @@ void RegisterMemory(Napi::Env env, Napi::Object exports) {
     ab.Detach();  // views of it now have length 0: a later use fails validation
     blk->released = true;  // the finalizer only deletes the Block
     cache().give(p, blk->cap);
-    Napi::MemoryManagement::AdjustExternalMemory(env, -(int64_t)blk->cap);
+
   }));
   exports.Set("memoryStats", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
     auto o = Napi::Object::New(info.Env());
