@@ -3,6 +3,7 @@
 // then accurate to a few ulp even where one of them is tiny (the backward needs 1−σ at large g).
 #include "common.h"
 #include "parallel.h"
+#include "simd_math.h"
 #include <algorithm>
 #include <climits>
 #include <cmath>
@@ -19,29 +20,10 @@ constexpr int64_t kMinBlocks = 16384 / kBlock;  // below ~16K elements a pool ha
 #if defined(__AVX512F__)
 inline __mmask16 Lanes(int64_t left) { return left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1u); }
 
-// exp(x) for x ≤ 0 (Cephes expf): x = n·ln2 + r with |r| ≤ ln2/2 (ln2 split in two so r is exact
-// to f32), e^r by a degree-7 minimax polynomial (relative error ≈ 1e-7), 2^n applied by scalef, which
-// produces subnormals and underflows to 0 correctly. max(c, x) keeps a NaN x (MAXPS returns its
-// second operand when either is NaN).
-inline __m512 ExpNonPositive(__m512 x) {
-  x = _mm512_max_ps(_mm512_set1_ps(-104.0f), x);
-  __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                  _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
-  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
-  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
-  p = _mm512_fmadd_ps(p, _mm512_mul_ps(r, r), _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  return _mm512_scalef_ps(p, n);
-}
 
 // σ(g) and 1−σ(g)
 inline void Sigmoid(__m512 g, __m512& sig, __m512& oms) {
-  __m512 e = ExpNonPositive(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(g)));  // exp(−|g|)
+  __m512 e = Exp512(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_abs_ps(g)));  // exp(−|g|)
   __m512 a = _mm512_div_ps(_mm512_set1_ps(1.0f), _mm512_add_ps(_mm512_set1_ps(1.0f), e));  // 1/(1+e)
   __m512 b = _mm512_mul_ps(e, a);                                                          // e/(1+e)
   __mmask16 pos = _mm512_cmp_ps_mask(g, _mm512_setzero_ps(), _CMP_GE_OQ);

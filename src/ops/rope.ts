@@ -6,17 +6,24 @@ import { OpError } from '../core/errors.js';
 
 export interface RopeTables { cos: Float32Array; sin: Float32Array; maxT: number; D: number }
 
-/** cos/sin [maxT, D/2] with inv_freq = θ^(−2i/D), computed in f64 as HF does before casting */
-export function ropeTables(maxT: number, D: number, theta = 10000): RopeTables {
+/**
+ * cos/sin tables [maxT, D/2] of the angles t·θ^(−2i/D). 'f32' angles (default) round inv_freq and
+ * t·inv_freq to f32 as HF's LlamaRotaryEmbedding does, so checkpoints see the positions they were
+ * trained with; 'f64' keeps the exact angles.
+ */
+export function ropeTables(maxT: number, D: number, theta = 10000, angles: 'f32' | 'f64' = 'f32'): RopeTables {
+  if (!Number.isSafeInteger(maxT) || maxT < 0) throw new OpError('ropeTables', `maxT must be a non-negative integer, got ${maxT}`);
+  if (!Number.isSafeInteger(D) || D < 2 || D % 2 !== 0) throw new OpError('ropeTables', `D must be a positive even number, got ${D}`);
+  if (!(theta > 0) || !Number.isFinite(theta)) throw new OpError('ropeTables', `theta must be a finite positive number, got ${theta}`);
   const half = D / 2;
+  const round = angles === 'f32' ? Math.fround : (x: number) => x;
   const cos = new Float32Array(maxT * half), sin = new Float32Array(maxT * half);
   for (let i = 0; i < half; i++) {
-    const invFreq = 1 / Math.pow(theta, (2 * i) / D);
+    const invFreq = round(1 / Math.pow(theta, (2 * i) / D));
     for (let t = 0; t < maxT; t++) {
-      // HF computes freqs = t·inv_freq in f32
-      const f = Math.fround(t * Math.fround(invFreq));
-      cos[t * half + i] = Math.cos(f);
-      sin[t * half + i] = Math.sin(f);
+      const a = round(t * invFreq);
+      cos[t * half + i] = Math.cos(a);
+      sin[t * half + i] = Math.sin(a);
     }
   }
   return { cos, sin, maxT, D };

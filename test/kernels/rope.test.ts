@@ -3,7 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ropeKernels as nat } from '../../src/backends/native/rope.js';
-import { ropeKernels as ref, ropeTables } from '../../src/backends/reference/rope.js';
+import { ropeKernels as ref } from '../../src/backends/reference/rope.js';
+import { ropeTables as tables } from '../../src/ops/rope.js';
+
+const ropeTables = (maxT: number, D: number, theta = 10000) => tables(maxT, D, theta, 'f64');
 import { Rng, randn, assertClose, checkGradient, weightedSum } from '../util.js';
 
 // [B, T, H, D, pos0]

@@ -1,17 +1,8 @@
 // SwiGLU, the plain way, in f64: out = silu(gate)·up with silu(g) = g·σ(g).
 import type { Kernels } from '../../core/backend.js';
 import type { F32 } from '../../core/dtype.js';
+import { fail, size, f32 } from './check.js';
 
-function fail(op: string, msg: string): never {
-  throw new Error(`reference.${op}: ${msg}`);
-}
-function size(op: string, name: string, v: number): void {
-  if (!Number.isSafeInteger(v) || v < 0) fail(op, `argument '${name}' must be a non-negative integer, got ${v}`);
-}
-function f32(op: string, name: string, a: unknown, need: number): void {
-  if (!(a instanceof Float32Array)) fail(op, `argument '${name}' must be a Float32Array`);
-  if (a.length < need) fail(op, `argument '${name}' holds ${a.length} elements, needs at least ${need}`);
-}
 
 /** σ(g), without exp overflow at large |g| */
 function sigmoid(g: number): number {

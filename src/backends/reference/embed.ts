@@ -1,17 +1,8 @@
 // Token embedding, the plain way: a row gather and a row scatter-add in ascending i.
 import type { Kernels } from '../../core/backend.js';
 import type { F32, FloatData, I32 } from '../../core/dtype.js';
+import { fail, size, f32 } from './check.js';
 
-function fail(op: string, msg: string): never {
-  throw new Error(`reference.${op}: ${msg}`);
-}
-function size(op: string, name: string, v: number): void {
-  if (!Number.isSafeInteger(v) || v < 0) fail(op, `argument '${name}' must be a non-negative integer, got ${v}`);
-}
-function f32(op: string, name: string, a: unknown, need: number): void {
-  if (!(a instanceof Float32Array)) fail(op, `argument '${name}' must be a Float32Array`);
-  if (a.length < need) fail(op, `argument '${name}' holds ${a.length} elements, needs at least ${need}`);
-}
 function checkIds(op: string, ids: unknown, N: number, V: number): asserts ids is I32 {
   if (!(ids instanceof Int32Array)) fail(op, `argument 'ids' must be an Int32Array`);
   if (ids.length < N) fail(op, `argument 'ids' holds ${ids.length} elements, needs at least ${N}`);

@@ -1,17 +1,8 @@
 // RMSNorm, the plain way: f64 row statistics and products, rounded to f32 only on store.
 import type { Kernels } from '../../core/backend.js';
 import type { F32, FloatData } from '../../core/dtype.js';
+import { fail, size, f32 } from './check.js';
 
-function fail(op: string, msg: string): never {
-  throw new Error(`reference.${op}: ${msg}`);
-}
-function size(op: string, name: string, v: number): void {
-  if (!Number.isSafeInteger(v) || v < 0) fail(op, `argument '${name}' must be a non-negative integer, got ${v}`);
-}
-function f32(op: string, name: string, a: unknown, need: number): void {
-  if (!(a instanceof Float32Array)) fail(op, `argument '${name}' must be a Float32Array`);
-  if (a.length < need) fail(op, `argument '${name}' holds ${a.length} elements, needs at least ${need}`);
-}
 /** the weight as f64 numbers, from f32 or bf16 (Uint16Array bit patterns) storage */
 function weight(op: string, w: unknown, C: number): Float64Array {
   if (!(w instanceof Float32Array) && !(w instanceof Uint16Array)) {

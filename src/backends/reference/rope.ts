@@ -1,41 +1,8 @@
 // RoPE in HF's rotate-half layout, the plain way (f64 products, f32 stores), and the angle tables.
 import type { Kernels } from '../../core/backend.js';
 import type { F32 } from '../../core/dtype.js';
+import { fail, size, f32 } from './check.js';
 
-function fail(op: string, msg: string): never {
-  throw new Error(`reference.${op}: ${msg}`);
-}
-function size(op: string, name: string, v: number): void {
-  if (!Number.isSafeInteger(v) || v < 0) fail(op, `argument '${name}' must be a non-negative integer, got ${v}`);
-}
-function f32(op: string, name: string, a: unknown, need: number): void {
-  if (!(a instanceof Float32Array)) fail(op, `argument '${name}' must be a Float32Array`);
-  if (a.length < need) fail(op, `argument '${name}' holds ${a.length} elements, needs at least ${need}`);
-}
-
-/**
- * cos/sin tables [maxT, D/2] for positions 0..maxT−1: angle(t, i) = t·θ^(−2i/D), all in f64 and
- * rounded once to f32. (HF builds inv_freq and t·inv_freq in fp32, so at large t its angles carry
- * up to ~t·2⁻²⁴ rad of rounding that these do not.)
- */
-export function ropeTables(maxT: number, D: number, theta = 10000): { cos: Float32Array; sin: Float32Array } {
-  const op = 'ropeTables';
-  size(op, 'maxT', maxT);
-  if (!Number.isSafeInteger(D) || D < 2 || D % 2 !== 0) fail(op, `D must be a positive even number, got ${D}`);
-  if (!(theta > 0) || !Number.isFinite(theta)) fail(op, `theta must be a finite positive number, got ${theta}`);
-  const half = D / 2;
-  const invFreq = new Float64Array(half);
-  for (let i = 0; i < half; i++) invFreq[i] = 1 / Math.pow(theta, (2 * i) / D);
-  const cos = new Float32Array(maxT * half), sin = new Float32Array(maxT * half);
-  for (let t = 0; t < maxT; t++) {
-    for (let i = 0; i < half; i++) {
-      const a = t * invFreq[i];
-      cos[t * half + i] = Math.cos(a);
-      sin[t * half + i] = Math.sin(a);
-    }
-  }
-  return { cos, sin };
-}
 
 function check(op: string, o: string, xn: string, out: F32, x: F32, cos: F32, sin: F32,
   B: number, T: number, H: number, D: number, pos0: number): void {
