@@ -320,14 +320,17 @@ static bool GemmAll(const GemmParams& g) {
   bool disjointC = g.m == 0 || g.n == 0 || g.strideC >= (g.m - 1) * g.ldc + g.n;
   bool ok = true;
   if (g.threaded && g.batch > 1 && disjointC && flops < kBatchParFlops && num_threads() > 1) {
-    bool oks[64];
-    int parts = std::min(num_threads(), 64);
-    for (int i = 0; i < parts; ++i) oks[i] = true;
-    parallel_for(g.batch, 1, [&](int64_t b, int64_t e, int t) {
-      for (int64_t i = b; i < e; ++i)
-        if (!GemmOne(item(i), false, i > b && g.strideB == 0)) oks[t % parts] = false;
+    // one product at a time per thread, taken from a shared counter (see Region)
+    std::atomic<int64_t> next{0};
+    std::atomic<bool> oks{true};
+    parallel_for(std::min<int64_t>(num_threads(), g.batch), 1, [&](int64_t, int64_t, int) {
+      bool packedB = false;  // a shared B (stride 0) is packed by each thread's first product only
+      for (int64_t i; (i = next.fetch_add(1)) < g.batch;) {
+        if (!GemmOne(item(i), false, packedB && g.strideB == 0)) oks = false;
+        packedB = true;
+      }
     });
-    for (int i = 0; i < parts; ++i) ok = ok && oks[i];
+    ok = oks;
   } else {
     for (int64_t i = 0; i < g.batch; ++i) ok = GemmOne(item(i), g.threaded, i > 0 && g.strideB == 0) && ok;
   }
