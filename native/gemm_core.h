@@ -1,15 +1,18 @@
 // The GEMM driver (GotoBLAS/BLIS blocking), without the N-API layer so it can be built standalone.
 //
 // For one product:
-//   1. op(B) is packed whole, in parallel, into NR-column panels (f32, or bf16 pairs) that every
-//      thread then reads: nothing is packed twice.
+//   1. op(B) is packed, by all threads, into NR-column panels (f32, or bf16 pairs) that every
+//      thread then reads: nothing is packed twice. Normally all of it at once; when packed B is
+//      large and C the smaller matrix, one k block at a time ("slabs"), so the packed block is
+//      still in cache when it is used.
 //   2. C is cut into tasks (row blocks; column chunks too when rows run short) that the threads
-//      take from a shared counter. In its rectangle a thread walks blocks of MC rows; for each k block of KC
-//      it packs that MC x KC block of op(A) into its own buffer (sized for the 1 MiB L2), then for
-//      each NR panel of B (kc x NR, 64 KiB, streamed from L2) runs the micro-kernel down the
-//      MC/MR row panels. k blocks after the first accumulate into C (beta = 1).
-// A batch of small products runs one product per thread instead; m <= kSmallM takes the direct
-// path of gemm_small.h. Every C element is summed in the same order whatever the thread count.
+//      take from a shared counter. In its rectangle a thread walks blocks of MC rows; for each k
+//      block of KC it packs that MC x KC block of op(A) into its own buffer (sized for the 1 MiB
+//      L2), then for each NR panel of B (kc x NR, 64 KiB, streamed from L2) runs the micro-kernel
+//      down the MC/MR row panels. k blocks after the first accumulate into C (beta = 1).
+// A batch of small products runs one product per thread instead; a few rows of C (m <= kSmallM)
+// take the direct path of gemm_small.h. Every C element is summed in the same order whatever
+// the thread count and schedule, so results are reproducible bit for bit.
 #pragma once
 #include <algorithm>
 #include <atomic>
