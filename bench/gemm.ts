@@ -8,6 +8,7 @@
 //                            timed inline on the same shapes and transposes (no copies: numpy hands
 //                            the transposed views to sgemm).
 // GFLOP/s = 2·M·N·K / seconds; median of --reps after one warm-up, spread = (max − min) / median.
+// Peers get OPENBLAS_CORETYPE=SkylakeX and 2 threads (the numbers in ../shared/BENCH.md).
 import type { BenchOptions, BenchRow } from './common.js';
 import { emit, median, note, peersDir, pythonHas, runPython, spreadOf, timeReps } from './common.js';
 import { gemmKernels } from '../src/backends/native/gemm.js';
@@ -113,9 +114,12 @@ export async function run(opts: BenchOptions): Promise<void> {
   if (!haveTorch) note('gemm: torch missing for /usr/bin/python3 (apt-get install python3-torch): bf16 rows have no peer', opts);
 
   // square f32: ours, then OpenBLAS through the shared peer script
+  // The peer scripts time every size in one process, so ours is measured before and after the
+  // peer (half the repetitions each): a load change on this shared machine then biases neither.
+  const half = Math.max(1, Math.ceil(opts.reps / 2));
   const f32Sq = square.filter((s) => !s.bf16);
   if (f32Sq.length) {
-    const ours = f32Sq.map((s) => measureOurs(s, opts.reps));
+    const ours = f32Sq.map((s) => measureOurs(s, half));
     type NumpyOut = Record<string, { median_gflops?: number } | undefined>;
     let peer: NumpyOut | null = null, why = 'numpy missing';
     if (dir && haveNumpy) {
@@ -123,6 +127,7 @@ export async function run(opts: BenchOptions): Promise<void> {
       if (r.ok && r.lines.length) peer = r.lines[r.lines.length - 1] as NumpyOut;
       else why = `numpy peer failed: ${r.error ?? 'no output'}`;
     }
+    f32Sq.forEach((s, i) => ours[i].push(...measureOurs(s, half)));
     f32Sq.forEach((s, i) => {
       const p = peer?.[String(s.n)]?.median_gflops ?? null;
       emit(row(s, ours[i], p === null ? null : 'numpy-openblas-skx', p, p === null ? why : undefined), opts);
@@ -132,7 +137,7 @@ export async function run(opts: BenchOptions): Promise<void> {
   // square bf16: ours, then torch (oneDNN) through the shared peer script
   const bfSq = square.filter((s) => s.bf16);
   if (bfSq.length) {
-    const ours = bfSq.map((s) => measureOurs(s, opts.reps));
+    const ours = bfSq.map((s) => measureOurs(s, half));
     type TorchOut = Record<string, number | undefined>;
     let peer: TorchOut | null = null, why = 'torch missing';
     if (dir && haveTorch) {
@@ -140,6 +145,7 @@ export async function run(opts: BenchOptions): Promise<void> {
       if (r.ok && r.lines.length) peer = r.lines[r.lines.length - 1] as TorchOut;
       else why = `torch peer failed: ${r.error ?? 'no output'}`;
     }
+    bfSq.forEach((s, i) => ours[i].push(...measureOurs(s, half)));
     bfSq.forEach((s, i) => {
       const p = peer?.[`torch.bfloat16-${s.n}`] ?? null;
       emit(row(s, ours[i], p === null ? null : 'torch-bf16', p, p === null ? why : undefined), opts);

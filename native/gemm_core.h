@@ -1,15 +1,18 @@
 // The GEMM driver (GotoBLAS/BLIS blocking), without the N-API layer so it can be built standalone.
 //
 // For one product:
-//   1. op(B) is packed whole, in parallel, into NR-column panels (f32, or bf16 pairs) that every
-//      thread then reads: nothing is packed twice.
+//   1. op(B) is packed, by all threads, into NR-column panels (f32, or bf16 pairs) that every
+//      thread then reads: nothing is packed twice. Normally all of it at once; when packed B is
+//      large and C the smaller matrix, one k block at a time ("slabs"), so the packed block is
+//      still in cache when it is used.
 //   2. C is cut into tasks (row blocks; column chunks too when rows run short) that the threads
-//      take from a shared counter. In its rectangle a thread walks blocks of MC rows; for each k block of KC
-//      it packs that MC x KC block of op(A) into its own buffer (sized for the 1 MiB L2), then for
-//      each NR panel of B (kc x NR, 64 KiB, streamed from L2) runs the micro-kernel down the
-//      MC/MR row panels. k blocks after the first accumulate into C (beta = 1).
-// A batch of small products runs one product per thread instead; m <= kSmallM takes the direct
-// path of gemm_small.h. Every C element is summed in the same order whatever the thread count.
+//      take from a shared counter. In its rectangle a thread walks blocks of MC rows; for each k
+//      block of KC it packs that MC x KC block of op(A) into its own buffer (sized for the 1 MiB
+//      L2), then for each NR panel of B (kc x NR, 64 KiB, streamed from L2) runs the micro-kernel
+//      down the MC/MR row panels. k blocks after the first accumulate into C (beta = 1).
+// A batch of small products runs one product per thread instead; a few rows of C (m <= kSmallM)
+// take the direct path of gemm_small.h. Every C element is summed in the same order whatever
+// the thread count and schedule, so results are reproducible bit for bit.
 #pragma once
 #include <algorithm>
 #include <atomic>
@@ -49,6 +52,7 @@ static const int64_t kKcF32 = TuneEnv("KCF32", 512), kKcBf16 = TuneEnv("KCBF16",
 constexpr double kParFlops = 4e6;      // below this a product runs on one thread
 constexpr double kParBytes = 512e3;    // ... unless the small-m path streams this much of op(B)
 constexpr double kBatchParFlops = 2e7; // batched products smaller than this run one per thread
+constexpr double kSlabBytes = 8e6;     // packed op(B) above this is packed one k block at a time
 
 // Grow-only, 64-byte aligned scratch (2 MiB aligned with transparent huge pages when large).
 struct Scratch {
@@ -136,9 +140,10 @@ struct Plan {
   bool bf16k;         // vdpbf16ps kernel on bf16 pair panels
   bool round;         // f32 kernel on values rounded to bf16 (bf16 mode without the bf16 kernel)
   int64_t kcb;        // k per block
-  int64_t kunits;     // k units (floats or pairs) per panel row count: k or ceil(k/2)
   int64_t mP, nP;     // row / column panels
-  void* bp;           // packed op(B)
+  void* bp;           // packed op(B): panel j at bp + j*bstride, holding k from bk0 on
+  int64_t bstride;    // 4-byte units
+  int64_t bk0;
 };
 
 static inline int64_t Units(const Plan& pl, int64_t kc) { return pl.bf16k ? (kc + 1) / 2 : kc; }
@@ -148,10 +153,14 @@ static void PackBlockA(const One& p, const Plan& pl, void* dst, int64_t k0, int6
   PackPanels(dst, Units(pl, kc) * kMR, kMR, p.a, p.transA, pl.bf16k, pl.round, k0, kc, ir0 * kMR, p.m, ir1 - ir0);
 }
 
-// Column panels [j0, j1) of op(B) for k in [k0, k0 + kc) (k0 even in bf16), into the shared buffer.
+// packed B of column panel j at k (k - bk0 even in bf16)
+static inline uint32_t* PackedB(const Plan& pl, int64_t j, int64_t k) {
+  return (uint32_t*)pl.bp + j * pl.bstride + (pl.bf16k ? (k - pl.bk0) / 2 : k - pl.bk0) * kNR;
+}
+
+// Column panels [j0, j1) of op(B) for k in [k0, k0 + kc), into the shared buffer.
 static void PackBlockB(const One& p, const Plan& pl, int64_t j0, int64_t j1, int64_t k0, int64_t kc) {
-  void* dst = (uint32_t*)pl.bp + j0 * pl.kunits * kNR + (pl.bf16k ? k0 / 2 : k0) * kNR;
-  PackPanels(dst, pl.kunits * kNR, kNR, p.b, !p.transB, pl.bf16k, pl.round, k0, kc, j0 * kNR, p.n, j1 - j0);
+  PackPanels(PackedB(pl, j0, k0), pl.bstride, kNR, p.b, !p.transB, pl.bf16k, pl.round, k0, kc, j0 * kNR, p.n, j1 - j0);
 }
 
 static inline void Kernel(const Plan& pl, int64_t units, const void* A, const void* B, float* C, int64_t ldc,
@@ -170,24 +179,23 @@ static inline void Kernel(const Plan& pl, int64_t units, const void* A, const vo
 #endif
 }
 
-// Rows panels [pm0, pm1) x column panels [pn0, pn1) of C, on the calling thread.
-static bool Rect(const One& p, const Plan& pl, int64_t pm0, int64_t pm1, int64_t pn0, int64_t pn1) {
+// Row panels [pm0, pm1) x column panels [pn0, pn1) of C over k in [kb, ke), on the calling thread.
+static bool Rect(const One& p, const Plan& pl, int64_t pm0, int64_t pm1, int64_t pn0, int64_t pn1, int64_t kb,
+                 int64_t ke) {
   if (pm0 >= pm1 || pn0 >= pn1) return true;
   int64_t nic = (pm1 - pm0 + kMcPanels - 1) / kMcPanels;
   int64_t mcP = (pm1 - pm0 + nic - 1) / nic;
-  int64_t kcbU = Units(pl, pl.kcb);
-  void* abuf = tlsPackA.Get(sizeof(uint32_t) * mcP * kcbU * kMR + 64);
+  void* abuf = tlsPackA.Get(sizeof(uint32_t) * mcP * Units(pl, pl.kcb) * kMR + 64);
   if (!abuf) return false;
   for (int64_t ic = pm0; ic < pm1; ic += mcP) {
     int64_t icEnd = std::min(pm1, ic + mcP);
-    for (int64_t k0 = 0; k0 < p.k; k0 += pl.kcb) {
-      int64_t kc = std::min(pl.kcb, p.k - k0);
+    for (int64_t k0 = kb; k0 < ke; k0 += pl.kcb) {
+      int64_t kc = std::min(pl.kcb, ke - k0);
       int64_t u = Units(pl, kc);
       PackBlockA(p, pl, abuf, k0, kc, ic, icEnd);
       float beta = k0 == 0 ? p.beta : 1.0f;
-      int64_t bOff = (pl.bf16k ? k0 / 2 : k0) * kNR;
       for (int64_t jr = pn0; jr < pn1; ++jr) {
-        const uint32_t* bpanel = (const uint32_t*)pl.bp + jr * pl.kunits * kNR + bOff;
+        const uint32_t* bpanel = PackedB(pl, jr, k0);
         int nr = (int)std::min<int64_t>(kNR, p.n - jr * kNR);
         for (int64_t ir = ic; ir < icEnd; ++ir) {
           int mr = (int)std::min<int64_t>(kMR, p.m - ir * kMR);
@@ -200,52 +208,35 @@ static bool Rect(const One& p, const Plan& pl, int64_t pm0, int64_t pm1, int64_t
   return true;
 }
 
-// reuseB: this thread's packed-B scratch already holds op(B) of this product (shared B in a batch)
-static bool GemmPacked(const One& p, bool par, bool reuseB) {
-  Plan pl;
-  pl.bf16k = kHaveBf16Kernel && (p.bf16 || (p.a.bf16 && p.b.bf16));  // bf16 x bf16 products are exact either way
-  pl.round = p.bf16 && !pl.bf16k;
-  int64_t kcb = pl.bf16k ? kKcBf16 : kKcF32;
-  int64_t nk = (p.k + kcb - 1) / kcb;
-  pl.kcb = (p.k + nk - 1) / nk;
-  if (pl.bf16k) pl.kcb = (pl.kcb + 1) & ~(int64_t)1;  // blocks start on a k pair
-  pl.kunits = pl.bf16k ? (p.k + 1) / 2 : p.k;
-  pl.mP = (p.m + kMR - 1) / kMR;
-  pl.nP = (p.n + kNR - 1) / kNR;
-  pl.bp = tlsPackB.Get(sizeof(uint32_t) * pl.nP * pl.kunits * kNR + 64);
-  if (!pl.bp) return false;
-
-  int T = par ? std::min(num_threads(), 64) : 1;
-  if (2.0 * p.m * p.n * p.k < kParFlops) T = 1;
-  // B is packed in tasks of (column panel group, k chunk): direct storage is read row by row
-  // across a group of panels, transposed storage panel by panel over all k.
+// Packs op(B) for k in [kb, ke) (unless packB is false) and computes C over that k range, on T
+// threads. One parallel region, one shared task counter: first the B packing tasks, then the C
+// tasks, which start once every B task has finished. Threads take work from the counter rather
+// than fixed shares: on a busy machine a thread that loses its core for a while no longer holds
+// the other one up. Which thread computes a tile never changes how it is computed, so the
+// result does not depend on the schedule.
+static bool Region(const One& p, const Plan& pl, int T, int64_t kb, int64_t ke, bool packB) {
+  // B tasks: direct storage is packed a few whole rows at a time (long sequential reads the
+  // prefetcher follows), transposed storage one panel at a time over the whole k range.
   bool bDirect = !p.transB;
-  int64_t groupP = bDirect ? 8 : 1, kChunk = bDirect ? 128 : p.k;
-  int64_t nGroups = (pl.nP + groupP - 1) / groupP, nChunks = (p.k + kChunk - 1) / kChunk;
+  int64_t groupP = bDirect ? pl.nP : 1, kChunk = bDirect ? 32 : ke - kb;
+  int64_t nGroups = (pl.nP + groupP - 1) / groupP, nChunks = (ke - kb + kChunk - 1) / kChunk;
+  int64_t nPack = packB ? nGroups * nChunks : 0;
   auto packTask = [&](int64_t t) {
-    int64_t g = t / nChunks, c = t % nChunks;
-    int64_t k0 = c * kChunk;
-    PackBlockB(p, pl, g * groupP, std::min(pl.nP, (g + 1) * groupP), k0, std::min(kChunk, p.k - k0));
+    int64_t g = t / nChunks, k0 = kb + (t % nChunks) * kChunk;
+    PackBlockB(p, pl, g * groupP, std::min(pl.nP, (g + 1) * groupP), k0, std::min(kChunk, ke - k0));
   };
   if (T <= 1) {
-    if (!reuseB)
-      for (int64_t t = 0; t < nGroups * nChunks; ++t) packTask(t);
-    return Rect(p, pl, 0, pl.mP, 0, pl.nP);
+    for (int64_t t = 0; t < nPack; ++t) packTask(t);
+    return Rect(p, pl, 0, pl.mP, 0, pl.nP, kb, ke);
   }
-  // Tasks: row blocks of at most kMcPanels panels (fewer, down to 8, to give each thread ~4
+  // C tasks: row blocks of at most kMcPanels panels (fewer, down to 8, to give each thread ~4
   // tasks), and only when rows run short, column chunks (of at least 4 panels; each chunk packs
   // its row block of A again).
   int64_t want = 4 * T;
   int64_t rowBlocks = std::max((pl.mP + kMcPanels - 1) / kMcPanels, std::min(want, std::max<int64_t>(1, pl.mP / 8)));
   int64_t colChunks = 1;
   if (rowBlocks < want) colChunks = std::max<int64_t>(1, std::min((want + rowBlocks - 1) / rowBlocks, pl.nP / 4));
-  int64_t tasks = rowBlocks * colChunks;
-  // One parallel region, one shared task counter: first the B packing tasks, then the C tasks,
-  // which start once every B task has finished. Threads take work from the counter rather than
-  // fixed shares: on a busy machine a thread that loses its core for a while no longer holds the
-  // other one up. Which thread computes a tile never changes how it is computed, so the result
-  // does not depend on the schedule.
-  int64_t nPack = reuseB ? 0 : nGroups * nChunks, total = nPack + tasks;
+  int64_t total = nPack + rowBlocks * colChunks;
   std::atomic<int64_t> next{0}, packed{0};
   std::atomic<bool> ok{true};
   parallel_for(T, 1, [&](int64_t, int64_t, int) {
@@ -260,10 +251,42 @@ static bool GemmPacked(const One& p, bool par, bool reuseB) {
       int64_t r0, r1, c0, c1;
       SliceOf(pl.mP, (int)rowBlocks, (int)(t / colChunks), &r0, &r1);
       SliceOf(pl.nP, (int)colChunks, (int)(t % colChunks), &c0, &c1);
-      if (!Rect(p, pl, r0, r1, c0, c1)) ok = false;
+      if (!Rect(p, pl, r0, r1, c0, c1, kb, ke)) ok = false;
     }
   });
   return ok;
+}
+
+// reuseB: this thread's packed-B scratch already holds op(B) of this product (shared B in a batch)
+static bool GemmPacked(const One& p, bool par, bool reuseB) {
+  Plan pl;
+  pl.bf16k = kHaveBf16Kernel && (p.bf16 || (p.a.bf16 && p.b.bf16));  // bf16 x bf16 products are exact either way
+  pl.round = p.bf16 && !pl.bf16k;
+  int64_t kcb = pl.bf16k ? kKcBf16 : kKcF32;
+  int64_t nk = (p.k + kcb - 1) / kcb;
+  pl.kcb = (p.k + nk - 1) / nk;
+  if (pl.bf16k) pl.kcb = (pl.kcb + 1) & ~(int64_t)1;  // blocks start on a k pair
+  pl.mP = (p.m + kMR - 1) / kMR;
+  pl.nP = (p.n + kNR - 1) / kNR;
+  int T = par ? std::min(num_threads(), 64) : 1;
+  if (2.0 * p.m * p.n * p.k < kParFlops) T = 1;
+
+  // Packed op(B) larger than C and than a fair share of L3: pack and use it one k block at a
+  // time (it then stays in cache between packing and use, instead of a round trip to DRAM for
+  // each row block), at the price of one pass over C per k block, which is the smaller matrix.
+  double bytesB = 4.0 * pl.nP * kNR * Units(pl, p.k), bytesC = 4.0 * p.m * p.n;
+  bool slabs = nk > 1 && bytesB > kSlabBytes && bytesC < bytesB;
+  int64_t kHeld = slabs ? pl.kcb : p.k;
+  pl.bstride = Units(pl, kHeld) * kNR;
+  pl.bk0 = 0;
+  pl.bp = tlsPackB.Get(sizeof(uint32_t) * pl.nP * pl.bstride + 64);
+  if (!pl.bp) return false;
+  if (!slabs) return Region(p, pl, T, 0, p.k, !reuseB);
+  for (int64_t k0 = 0; k0 < p.k; k0 += pl.kcb) {
+    pl.bk0 = k0;
+    if (!Region(p, pl, T, k0, std::min(p.k, k0 + pl.kcb), true)) return false;
+  }
+  return true;
 }
 
 // false: out of memory for scratch
@@ -300,14 +323,17 @@ static bool GemmAll(const GemmParams& g) {
   bool disjointC = g.m == 0 || g.n == 0 || g.strideC >= (g.m - 1) * g.ldc + g.n;
   bool ok = true;
   if (g.threaded && g.batch > 1 && disjointC && flops < kBatchParFlops && num_threads() > 1) {
-    bool oks[64];
-    int parts = std::min(num_threads(), 64);
-    for (int i = 0; i < parts; ++i) oks[i] = true;
-    parallel_for(g.batch, 1, [&](int64_t b, int64_t e, int t) {
-      for (int64_t i = b; i < e; ++i)
-        if (!GemmOne(item(i), false, i > b && g.strideB == 0)) oks[t % parts] = false;
+    // one product at a time per thread, taken from a shared counter (see Region)
+    std::atomic<int64_t> next{0};
+    std::atomic<bool> oks{true};
+    parallel_for(std::min<int64_t>(num_threads(), g.batch), 1, [&](int64_t, int64_t, int) {
+      bool packedB = false;  // a shared B (stride 0) is packed by each thread's first product only
+      for (int64_t i; (i = next.fetch_add(1)) < g.batch;) {
+        if (!GemmOne(item(i), false, packedB && g.strideB == 0)) oks = false;
+        packedB = true;
+      }
     });
-    for (int i = 0; i < parts; ++i) ok = ok && oks[i];
+    ok = oks;
   } else {
     for (int64_t i = 0; i < g.batch; ++i) ok = GemmOne(item(i), g.threaded, i > 0 && g.strideB == 0) && ok;
   }

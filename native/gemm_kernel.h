@@ -208,8 +208,9 @@ DSLLM_KLOOP_DEF(11) DSLLM_KLOOP_DEF(12) DSLLM_KLOOP_DEF(13) DSLLM_KLOOP_DEF(14)
 
 static_assert(kMR == 14 && kNV == 2, "the assembly k loop is written for 14 x 32 tiles");
 
-// C is prefetched for writing (prefetchw: the line arrives owned, so the stores of the update do
-// not wait for a read-for-ownership).
+// C is prefetched twice: to L2 when a tile starts (the A and B streams would evict it from L1
+// before the update), then for writing (prefetchw: the line arrives owned, so the stores of the
+// update do not wait for a read-for-ownership) DSLLM_CTAIL steps before the end.
 #ifndef DSLLM_CPF
 #define DSLLM_CPF(p) __builtin_prefetch((p), 1, 3)
 #endif
@@ -247,6 +248,10 @@ static void KernelAsm(int64_t units, const void* A, const void* B, float* C, int
                       float beta) {
   alignas(64) float tile[kMR * kNR];
   int64_t head = units > DSLLM_CTAIL ? units - DSLLM_CTAIL : 0;
+  for (int i = 0; i < kMR && i < mr; ++i) {  // from L3/DRAM to L2 while the k loop runs
+    _mm_prefetch((const char*)(C + i * ldc), _MM_HINT_T1);
+    _mm_prefetch((const char*)(C + i * ldc + kNR - 1), _MM_HINT_T1);
+  }
   if (head > 0) {
     if (mr >= kMR) KLoop<kMR, BF16, false>(head, A, B, tile);
     else KLoopFor<BF16, false>(mr)(head, A, B, tile);

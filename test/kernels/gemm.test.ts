@@ -111,7 +111,8 @@ test('gemm: batches with strides, shared (stride 0) A or B, accumulation into on
   check(rng, { m: 17, n: 33, k: 19, batch: 3, strideA: 0, transB: true });
   check(rng, { m: 17, n: 33, k: 19, batch: 3, strideB: 0, transA: true });
   check(rng, { m: 2, n: 33, k: 19, batch: 5, strideB: 0 });
-  check(rng, { m: 65, n: 70, k: 80, batch: 3, strideB: 0, padC: 3 });  // large enough to run threaded
+  check(rng, { m: 65, n: 70, k: 80, batch: 3, strideB: 0, padC: 3 });  // one product per thread
+  check(rng, { m: 260, n: 200, k: 200, batch: 2, strideB: 0, transB: true });  // products threaded one by one
   check(rng, { m: 17, n: 33, k: 19, batch: 3, strideA: 17 * 19 + 5, strideC: 17 * 33 + 2, padA: 0 });
   // strideC = 0 with beta = 1: the products add up in C, one after the other
   check(rng, { m: 16, n: 20, k: 24, batch: 3, strideC: 0, beta: 1 });
