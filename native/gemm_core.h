@@ -110,9 +110,10 @@ static void SliceOf(int64_t n, int parts, int i, int64_t* b, int64_t* e) {
 }
 
 // ---- small m --------------------------------------------------------------------------------
-static void GemmSmall(const One& p, bool par) {
+static bool GemmSmall(const One& p, bool par) {
   bool round = p.bf16;
   float* a = (float*)tlsSmall.Get(sizeof(float) * p.m * p.k + 64);
+  if (!a) return false;
   for (int64_t r = 0; r < p.m; ++r)
     for (int64_t kk = 0; kk < p.k; ++kk) {
       float v = p.transA ? SrcAt(p.a, kk, r) : SrcAt(p.a, r, kk);
@@ -130,6 +131,7 @@ static void GemmSmall(const One& p, bool par) {
       SmallRows((int)std::min<int64_t>(4, p.m - r), a + r * p.k, p.k, p.b, p.transB, roundB, p.c + r * p.ldc, p.ldc,
                 j0, j1, p.alpha, p.beta);
   });
+  return true;
 }
 
 // ---- packed path ----------------------------------------------------------------------------
@@ -282,10 +284,7 @@ static bool GemmOne(const One& p, bool par, bool reuseB) {
     ScaleC(p);
     return true;
   }
-  if (p.m <= kSmallM || (p.m <= kSmallMNN && !p.transB)) {
-    GemmSmall(p, par);
-    return true;
-  }
+  if (p.m <= kSmallM || (p.m <= kSmallMNN && !p.transB)) return GemmSmall(p, par);
   return GemmPacked(p, par, reuseB);
 }
 
