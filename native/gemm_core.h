@@ -1,10 +1,8 @@
 // The GEMM driver (GotoBLAS/BLIS blocking), without the N-API layer so it can be built standalone.
 //
 // For one product:
-//   1. op(B) is packed, by all threads, into NR-column panels (f32, or bf16 pairs) that every
-//      thread then reads: nothing is packed twice. Normally all of it at once; when packed B is
-//      large and C the smaller matrix, one k block at a time ("slabs"), so the packed block is
-//      still in cache when it is used.
+//   1. op(B) is packed whole, by all threads, into NR-column panels (f32, or bf16 pairs) that
+//      every thread then reads: nothing is packed twice.
 //   2. C is cut into tasks (row blocks; column chunks too when rows run short) that the threads
 //      take from a shared counter. In its rectangle a thread walks blocks of MC rows; for each k
 //      block of KC it packs that MC x KC block of op(A) into its own buffer (sized for the 1 MiB
@@ -52,7 +50,6 @@ static const int64_t kKcF32 = TuneEnv("KCF32", 512), kKcBf16 = TuneEnv("KCBF16",
 constexpr double kParFlops = 4e6;      // below this a product runs on one thread
 constexpr double kParBytes = 512e3;    // ... unless the small-m path streams this much of op(B)
 constexpr double kBatchParFlops = 2e7; // batched products smaller than this run one per thread
-constexpr double kSlabBytes = 8e6;     // packed op(B) above this is packed one k block at a time
 
 // Grow-only, 64-byte aligned scratch (2 MiB aligned with transparent huge pages when large).
 struct Scratch {
@@ -113,9 +110,10 @@ static void SliceOf(int64_t n, int parts, int i, int64_t* b, int64_t* e) {
 }
 
 // ---- small m --------------------------------------------------------------------------------
-static void GemmSmall(const One& p, bool par) {
+static bool GemmSmall(const One& p, bool par) {
   bool round = p.bf16;
   float* a = (float*)tlsSmall.Get(sizeof(float) * p.m * p.k + 64);
+  if (!a) return false;
   for (int64_t r = 0; r < p.m; ++r)
     for (int64_t kk = 0; kk < p.k; ++kk) {
       float v = p.transA ? SrcAt(p.a, kk, r) : SrcAt(p.a, r, kk);
@@ -133,6 +131,7 @@ static void GemmSmall(const One& p, bool par) {
       SmallRows((int)std::min<int64_t>(4, p.m - r), a + r * p.k, p.k, p.b, p.transB, roundB, p.c + r * p.ldc, p.ldc,
                 j0, j1, p.alpha, p.beta);
   });
+  return true;
 }
 
 // ---- packed path ----------------------------------------------------------------------------
@@ -141,9 +140,8 @@ struct Plan {
   bool round;         // f32 kernel on values rounded to bf16 (bf16 mode without the bf16 kernel)
   int64_t kcb;        // k per block
   int64_t mP, nP;     // row / column panels
-  void* bp;           // packed op(B): panel j at bp + j*bstride, holding k from bk0 on
+  void* bp;           // packed op(B): panel j at bp + j*bstride
   int64_t bstride;    // 4-byte units
-  int64_t bk0;
 };
 
 static inline int64_t Units(const Plan& pl, int64_t kc) { return pl.bf16k ? (kc + 1) / 2 : kc; }
@@ -153,9 +151,9 @@ static void PackBlockA(const One& p, const Plan& pl, void* dst, int64_t k0, int6
   PackPanels(dst, Units(pl, kc) * kMR, kMR, p.a, p.transA, pl.bf16k, pl.round, k0, kc, ir0 * kMR, p.m, ir1 - ir0);
 }
 
-// packed B of column panel j at k (k - bk0 even in bf16)
+// packed B of column panel j at k (k even in bf16)
 static inline uint32_t* PackedB(const Plan& pl, int64_t j, int64_t k) {
-  return (uint32_t*)pl.bp + j * pl.bstride + (pl.bf16k ? (k - pl.bk0) / 2 : k - pl.bk0) * kNR;
+  return (uint32_t*)pl.bp + j * pl.bstride + (pl.bf16k ? k / 2 : k) * kNR;
 }
 
 // Column panels [j0, j1) of op(B) for k in [k0, k0 + kc), into the shared buffer.
@@ -271,22 +269,12 @@ static bool GemmPacked(const One& p, bool par, bool reuseB) {
   int T = par ? std::min(num_threads(), 64) : 1;
   if (2.0 * p.m * p.n * p.k < kParFlops) T = 1;
 
-  // Packed op(B) larger than C and than a fair share of L3: pack and use it one k block at a
-  // time (it then stays in cache between packing and use, instead of a round trip to DRAM for
-  // each row block), at the price of one pass over C per k block, which is the smaller matrix.
-  double bytesB = 4.0 * pl.nP * kNR * Units(pl, p.k), bytesC = 4.0 * p.m * p.n;
-  bool slabs = nk > 1 && bytesB > kSlabBytes && bytesC < bytesB;
-  int64_t kHeld = slabs ? pl.kcb : p.k;
-  pl.bstride = Units(pl, kHeld) * kNR;
-  pl.bk0 = 0;
+  // (Packing and using op(B) one k block at a time, so that a large packed B stays in cache,
+  // measured no faster here and slower on a loaded machine: each block adds a synchronization.)
+  pl.bstride = Units(pl, p.k) * kNR;
   pl.bp = tlsPackB.Get(sizeof(uint32_t) * pl.nP * pl.bstride + 64);
   if (!pl.bp) return false;
-  if (!slabs) return Region(p, pl, T, 0, p.k, !reuseB);
-  for (int64_t k0 = 0; k0 < p.k; k0 += pl.kcb) {
-    pl.bk0 = k0;
-    if (!Region(p, pl, T, k0, std::min(p.k, k0 + pl.kcb), true)) return false;
-  }
-  return true;
+  return Region(p, pl, T, 0, p.k, !reuseB);
 }
 
 // false: out of memory for scratch
@@ -296,10 +284,7 @@ static bool GemmOne(const One& p, bool par, bool reuseB) {
     ScaleC(p);
     return true;
   }
-  if (p.m <= kSmallM || (p.m <= kSmallMNN && !p.transB)) {
-    GemmSmall(p, par);
-    return true;
-  }
+  if (p.m <= kSmallM || (p.m <= kSmallMNN && !p.transB)) return GemmSmall(p, par);
   return GemmPacked(p, par, reuseB);
 }
 
