@@ -30,7 +30,8 @@ struct Pool {
     *e = *b + base + (i < rem ? 1 : 0);
   }
 
-  void worker(int id, uint64_t seen) {
+  void worker(int id) {
+    uint64_t seen = 0;
     for (;;) {
       // spin a little, then sleep on the condition variable
       int spins = 0;
@@ -56,9 +57,7 @@ struct Pool {
     shutdown();
     stop = false;
     size = total < 1 ? 1 : total;
-    // new workers start from the current generation: an old job must not run again on them
-    uint64_t gen = generation.load(std::memory_order_acquire);
-    for (int i = 1; i < size; ++i) workers.emplace_back([this, i, gen] { worker(i, gen); });
+    for (int i = 1; i < size; ++i) workers.emplace_back([this, i] { worker(i); });
   }
 
   void shutdown() {
