@@ -82,6 +82,21 @@ Napi::Value GemmJs(const Napi::CallbackInfo& info) {
 
 void RegisterGemm(Napi::Env env, Napi::Object exports) {
   exports.Set("gemm", Napi::Function::New(env, GemmJs, "gemm"));
+  // which code paths this build runs, so the TS side can warn when bf16 falls back to f32 math
+  exports.Set("gemmCaps", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    auto o = Napi::Object::New(info.Env());
+#if defined(__AVX512F__)
+    o.Set("isa", "avx512");
+#elif defined(__AVX2__)
+    o.Set("isa", "avx2");
+#else
+    o.Set("isa", "scalar");
+#endif
+    o.Set("bf16Kernel", gemm::kHaveBf16Kernel);
+    o.Set("mr", gemm::kMR);
+    o.Set("nr", gemm::kNR);
+    return o;
+  }, "gemmCaps"));
 }
 
 }  // namespace dsllm

@@ -3,7 +3,7 @@
 // compute, the small-m path, determinism across thread counts, and argument validation.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gemmKernels as nat } from '../../src/backends/native/gemm.js';
+import { gemmKernels as nat, gemmCaps } from '../../src/backends/native/gemm.js';
 import { gemmKernels as ref, roundBf16 } from '../../src/backends/reference/gemm.js';
 import { addon } from '../../src/backends/native/addon.js';
 import type { GemmArgs } from '../../src/core/backend.js';
@@ -161,6 +161,13 @@ test('gemm: same bits whatever the thread count', () => {
   } finally {
     addon.setNumThreads(before);
   }
+});
+
+test('gemm: the build reports its code path', () => {
+  const caps = gemmCaps();
+  assert.ok(['avx512', 'avx2', 'scalar'].includes(caps.isa), `isa ${caps.isa}`);
+  assert.equal(typeof caps.bf16Kernel, 'boolean');
+  assert.ok(caps.mr > 0 && caps.nr > 0);
 });
 
 test('gemm: bad arguments throw errors naming gemm', () => {

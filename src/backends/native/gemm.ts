@@ -22,3 +22,10 @@ export const gemmKernels: Pick<Kernels, 'gemm'> = {
       g.bf16 ?? false);
   },
 };
+
+/** What this build of the addon runs: instruction set, whether bf16 mode has a native kernel
+ *  (AVX512-BF16; without it bf16 mode rounds the inputs and multiplies in f32, about 2x slower),
+ *  and the micro-tile. For a start-up warning; not part of the Kernels contract. */
+export function gemmCaps(): { isa: 'avx512' | 'avx2' | 'scalar'; bf16Kernel: boolean; mr: number; nr: number } {
+  return addon.gemmCaps();
+}
