@@ -176,6 +176,9 @@ export function train(o: TrainOptions): TrainResult {
     const st = restoreCheckpoint(ckpt, model, opt);
     step = st.step; tokens = st.tokens; timeBefore = st.time_s;
     data.train.restore(st.data ?? st.rng);
+    const parentLog = join(ckpt, '..', '..', 'log.jsonl');
+    // a run branched into a new directory starts its log with the parent's records up to the branch point
+    if (!existsSync(logPath) && existsSync(parentLog)) writeFileSync(logPath, readFileSync(parentLog));
     truncateLog(logPath, step);
   } else writeFileSync(logPath, '');
   writeFileAtomic(join(o.out, 'run.json'), JSON.stringify(spec, null, 2) + '\n');
