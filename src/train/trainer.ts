@@ -22,6 +22,7 @@ import { etaOpt, batchTokensOpt } from '../scaling/laws.js';
 import { Progress, fmtTime } from '../util/progress.js';
 import { lineChart } from '../util/svg-plot.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { svgToPng } from '../util/png.js';
 
 export interface TrainOptions {
   /** preset name, config.json path, or a config object */
@@ -60,7 +61,11 @@ export interface TrainOptions {
   quiet?: boolean;
 }
 
-export interface TrainResult { steps: number; finalLoss: number; valLoss: number | null; valBpb: number | null; tokPerS: number; logPath: string }
+export interface TrainResult {
+  steps: number; finalLoss: number; valLoss: number | null; valBpb: number | null; tokPerS: number; logPath: string;
+  /** the final checkpoint (an HF model directory) and the plots written */
+  checkpoint: string; plots: string[];
+}
 
 /** the resolved run: everything that must stay equal across a resume */
 interface RunSpec {
@@ -233,14 +238,14 @@ export function train(o: TrainOptions): TrainResult {
   }
   progress.end();
   const final = save();
-  writeCurves(o.out, logPath);
+  const plots = writeCurves(o.out, logPath);
   for (const b of valSet.batches) { b.ids.dispose(); b.targets.dispose(); }
   data.train.close();
   const tokPerS = stepCount ? (tokPerStep * stepCount) / stepTimeSum : 0;
   say(`done: ${step} steps in ${fmtTime((Date.now() - t0) / 1000)}, loss ${lastLoss.toFixed(4)}` +
     (lastVal ? `, validation ${lastVal.loss.toFixed(4)} nats/token` + (lastVal.bpb ? `, ${lastVal.bpb.toFixed(4)} bits/byte` : ' (bits/byte unknown: give --tokenizer)') : '') + `; checkpoint ${final}`);
   model.dispose(); opt.dispose();
-  return { steps: step, finalLoss: lastLoss, valLoss: lastVal?.loss ?? null, valBpb: lastVal?.bpb ?? null, tokPerS, logPath };
+  return { steps: step, finalLoss: lastLoss, valLoss: lastVal?.loss ?? null, valBpb: lastVal?.bpb ?? null, tokPerS, logPath, checkpoint: final, plots };
 }
 
 /** drops log records past the resumed step, so the log reads as one uninterrupted run */
@@ -253,13 +258,24 @@ function truncateLog(path: string, step: number): void {
   writeFileAtomic(path, keep.map((l) => l + '\n').join(''));
 }
 
-export function writeCurves(out: string, logPath: string): void {
+/** writes an SVG plot, and a PNG next to it when @resvg/resvg-js is installed; returns the paths */
+export function writePlot(svgPath: string, svg: string): string[] {
+  writeFileAtomic(svgPath, svg);
+  const png = svgToPng(svg);
+  if (!png) return [svgPath];
+  const pngPath = svgPath.replace(/\.svg$/, '.png');
+  writeFileAtomic(pngPath, png);
+  return [svgPath, pngPath];
+}
+
+/** loss and LR curves of a run (loss.svg, lr.svg, and PNGs when possible) */
+export function writeCurves(out: string, logPath: string): string[] {
   const recs = readFileSync(logPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, number>);
   const tr = recs.filter((r) => r.loss !== undefined), va = recs.filter((r) => r.val_loss !== undefined);
-  writeFileAtomic(join(out, 'loss.svg'), lineChart([
+  return [...writePlot(join(out, 'loss.svg'), lineChart([
     { name: 'train loss', x: tr.map((r) => r.step), y: tr.map((r) => r.loss) },
     { name: 'validation loss', x: va.map((r) => r.step), y: va.map((r) => r.val_loss) },
-  ], { title: 'loss (nats/token)', xLabel: 'step', yLabel: 'loss' }));
-  writeFileAtomic(join(out, 'lr.svg'), lineChart([{ name: 'learning rate', x: tr.map((r) => r.step), y: tr.map((r) => r.lr) }],
-    { title: 'learning rate', xLabel: 'step', yLabel: 'lr' }));
+  ], { title: 'loss (nats/token)', xLabel: 'step', yLabel: 'loss' })),
+  ...writePlot(join(out, 'lr.svg'), lineChart([{ name: 'learning rate', x: tr.map((r) => r.step), y: tr.map((r) => r.lr) }],
+    { title: 'learning rate', xLabel: 'step', yLabel: 'lr' }))];
 }
