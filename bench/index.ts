@@ -14,6 +14,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   dedup: async () => (await import('./dedup.js')).run,
   schedule: async () => (await import('./schedule.js')).run,
   learning: async () => (await import('./learning.js')).run,
+  loop: async () => (await import('./loop.js')).run,
 };
 
 function parse(argv: string[]): { names: string[]; opts: BenchOptions } {

@@ -223,9 +223,12 @@ export function train(o: TrainOptions): TrainResult {
     step++; tokens += tokPerStep; stepTimeSum += dt; stepCount++; lastLoss = r.loss;
     const rec: Record<string, unknown> = { step, loss: r.loss, lr, grad_norm: r.gradNorm, tokens, step_s: dt, tok_per_s: tokPerStep / dt, mfu: (tokPerStep / dt) * fpt / peak };
     if (step % spec.evalEvery === 0 || step === spec.steps) {
+      const te = performance.now();
       lastVal = evaluate(model, valSet);
-      rec.val_loss = lastVal.loss; rec.val_bpb = lastVal.bpb;
+      rec.val_loss = lastVal.loss; rec.val_bpb = lastVal.bpb; rec.eval_s = (performance.now() - te) / 1000;
     }
+    // wall time of the whole run so far (data, logging, checkpoints, validation; earlier sessions included)
+    rec.elapsed_s = timeBefore + (Date.now() - t0) / 1000;
     log(rec);
     const due = (o.checkpointEvery && step % o.checkpointEvery === 0) || Date.now() - lastCkpt > (o.checkpointMinutes ?? 5) * 60_000;
     if (due && step < spec.steps) save();
