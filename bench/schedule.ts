@@ -8,9 +8,8 @@ import { join } from 'node:path';
 import { emit, note, repoPath, type BenchOptions } from './common.js';
 import { finalVal, loadAverage, readLog } from './run-log.js';
 import { selectBackend } from '../src/backends/select.js';
-import { train } from '../src/train/trainer.js';
+import { train, writePlot } from '../src/train/trainer.js';
 import { validateConfig } from '../src/nn/config.js';
-import { writeFileAtomic } from '../src/io/atomic.js';
 import { lineChart } from '../src/util/svg-plot.js';
 import { sharedDataPath } from './learning.js';
 
@@ -40,12 +39,12 @@ export async function run(opts: BenchOptions): Promise<void> {
   const m = finalVal(runs.multistep), c = finalVal(runs.cosine);
   const series = (name: string, key: 'val_loss' | 'loss', dashed: boolean) => {
     const r = runs[name].filter((x) => x[key] !== undefined);
-    return { name: `${name} ${key === 'loss' ? 'train' : 'validation'}`, x: r.map((x) => x.step), y: r.map((x) => x[key]!), dashed };
+    return { name: `${name} ${key === 'loss' ? 'train' : 'validation'}`, x: r.map((x) => x.step), y: r.map((x) => x[key]!), dashed, color: name === 'cosine' ? '#d62728' : '#1f77b4' };
   };
   const svg = join(out, 'schedule.svg');
-  writeFileAtomic(svg, lineChart([series('multistep', 'val_loss', false), series('cosine', 'val_loss', false), series('multistep', 'loss', true), series('cosine', 'loss', true)],
+  writePlot(svg, lineChart([series('multistep', 'val_loss', false), series('cosine', 'val_loss', false), series('multistep', 'loss', true), series('cosine', 'loss', true)],
     { title: `multi-step vs cosine, ${steps} steps × ${16 * 128} tokens (validation solid, train dashed)`, xLabel: 'step', yLabel: 'loss (nats/byte)' }));
-  writeFileAtomic(join(out, 'lr.svg'), lineChart([
+  writePlot(join(out, 'lr.svg'), lineChart([
     { name: 'multistep', x: runs.multistep.map((x) => x.step), y: runs.multistep.map((x) => x.lr) },
     { name: 'cosine', x: runs.cosine.map((x) => x.step), y: runs.cosine.map((x) => x.lr) },
   ], { title: 'learning rate', xLabel: 'step', yLabel: 'lr' }));
