@@ -138,7 +138,11 @@ function openTokenizer(path: string): Tokenizer {
 export function openTrainData(spec: Pick<RunSpec, 'data' | 'tokenizer' | 'batch' | 'seqLen' | 'seed' | 'evalBatches'>, modelVocab: number): TrainData {
   const tok = spec.tokenizer ? openTokenizer(spec.tokenizer) : undefined;
   const { batch: B, seqLen: T } = spec;
-  if (isShardInput(spec.data)) {
+  const shardLike = spec.data.filter((p) => isShardInput([p]));
+  if (shardLike.length && shardLike.length < spec.data.length) {
+    throw new DataError(`--data mixes token shards (${shardLike[0]}) and text files (${spec.data.find((p) => !shardLike.includes(p))}): give one kind`);
+  }
+  if (shardLike.length) {
     return shardData({ paths: spec.data, B, T, seed: spec.seed, tokenizer: tok, valTokens: spec.evalBatches * B * T + 1, modelVocab });
   }
   const { train, val } = tok ? tokenizedStreams(spec.data, tok) : byteLevelStreams(spec.data);
