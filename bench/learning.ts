@@ -40,8 +40,10 @@ export async function run(opts: BenchOptions): Promise<void> {
   if (!corpus) { note('learning: skipped, ../shared/data/corpus/en/tinyshakespeare.txt not found', opts); return; }
   const want = (c: string) => !opts.cases.length || opts.cases.includes(c);
   const minutes = opts.quick ? 1 : 10;
-  const B = 16, T = 256, tokPerStep = B * T;
   if (want('nano-10min')) {
+    // 8×256-token batches: at a budget of ~2M tokens more updates beat bigger batches (16×256 reached
+    // 1.818 nats/byte on 2.3M tokens, 561 steps)
+    const B = 8, T = 256, tokPerStep = B * T;
     // probe this machine's speed, then size the run to fill the budget (the schedule needs the total up front)
     const probe = runOnce('probe', { config: 'nano', steps: 6, batch: B, seqLen: T, evalEvery: 1000, evalBatches: 1, checkpointMinutes: 1e9 }, corpus);
     const tokps = median(probe.recs.slice(1).map((r) => r.tok_per_s));
@@ -56,6 +58,7 @@ export async function run(opts: BenchOptions): Promise<void> {
   }
   if (want('micro-vs-nano')) {
     // same tokens per step (16×256 = 8×512) and the same number of steps, so the same token budget
+    const tokPerStep = 16 * 256;
     const steps = opts.quick ? 10 : 100;
     const common = { steps, lr: 2e-3, evalEvery: steps, evalBatches: 8, checkpointMinutes: 1e9 };
     const nano = runOnce('budget-nano', { ...common, config: 'nano', batch: 16, seqLen: 256 }, corpus);
