@@ -12,6 +12,9 @@ const suites: Record<string, () => Promise<Suite>> = {
   tokenizer: async () => (await import('./tokenizer.js')).run,
   minhash: async () => (await import('./minhash.js')).run,
   dedup: async () => (await import('./dedup.js')).run,
+  schedule: async () => (await import('./schedule.js')).run,
+  learning: async () => (await import('./learning.js')).run,
+  loop: async () => (await import('./loop.js')).run,
 };
 
 function parse(argv: string[]): { names: string[]; opts: BenchOptions } {

@@ -12,7 +12,8 @@ export function registerTrain(program: Command): void {
     .command('train')
     .description('pretrain a DeepSeek-architecture model (AdamW 0.9/0.95, wd 0.1, clip 1.0, warmup + multi-step LR)')
     .requiredOption('-c, --config <spec>', 'preset name, config.json or model directory')
-    .option('-d, --data <files...>', 'text files (byte-level tokens, EOS between files); 10% held out for validation')
+    .option('-d, --data <paths...>', 'text files (one document each, EOS between them; the last 10% held out), or token shards: directories or .bin files (validation from val*.bin, else the last 10% of the last shard)')
+    .option('-t, --tokenizer <file>', 'tokenizer.json, .gguf or tiktoken file: tokenizes text files on the fly, gives shards their bytes per token (default: byte-level)')
     .option('-o, --out <dir>', 'run directory (log.jsonl, checkpoints/, loss.svg, lr.svg)', 'runs/train')
     .option('--dtype <d>', 'bf16 (bf16 matmuls, fp32 master weights and gradients) or f32', 'f32')
     .option('--steps <n>', 'optimizer steps', int)
@@ -34,7 +35,7 @@ export function registerTrain(program: Command): void {
     .option('--quiet', 'no progress display')
     .action(async (o) => {
       await selectBackend();
-      if (!o.data && !o.resume) throw new UserError('--data is required (text files) unless --resume');
+      if (!o.data && !o.resume) throw new UserError('--data is required (text files or token shards) unless --resume');
       if (o.schedule !== 'multistep' && o.schedule !== 'cosine') throw new UserError(`--schedule must be multistep or cosine, got "${o.schedule}"`);
       if (o.dtype !== 'f32' && o.dtype !== 'bf16') throw new UserError(`--dtype must be f32 or bf16, got "${o.dtype}"`);
       const r = train({ ...o, data: o.data ?? [], resume: o.resume });

@@ -29,6 +29,8 @@ export interface LoaderOptions {
   rank?: number;
   worldSize?: number;
   cursor?: LoaderCursor;
+  /** read at most this many tokens of each shard (the rest is held out, e.g. for validation) */
+  tokenLimits?: readonly number[];
 }
 
 export class ShardLoader {
@@ -42,7 +44,10 @@ export class ShardLoader {
     if (!(o.batchSize >= 1 && o.seqLen >= 1)) throw new Error(`loader: batchSize and seqLen must be >= 1 (got ${o.batchSize}, ${o.seqLen})`);
     const W = o.worldSize ?? 1, r = o.rank ?? 0;
     if (!(W >= 1 && r >= 0 && r < W)) throw new Error(`loader: rank ${r} is not in [0, worldSize ${W})`);
-    this.headers = paths.map((p) => readHeader(p));
+    this.headers = paths.map((p, i) => {
+      const h = readHeader(p), lim = o.tokenLimits?.[i];
+      return lim === undefined ? h : { ...h, numTokens: Math.min(h.numTokens, lim) };
+    });
     this.headers.forEach((h, i) => {
       if (o.tokenizerHash !== undefined && h.tokenizerHash !== o.tokenizerHash) {
         throw new Error(`loader: ${paths[i]} was written with tokenizer '${h.tokenizerHash}', expected '${o.tokenizerHash}'; re-tokenize or pass the matching tokenizer`);

@@ -14,7 +14,10 @@ import type { AdamW } from '../optim/adamw.js';
 export interface TrainerState {
   step: number;
   tokens: number;
-  rng: number[];
+  /** the data source's state: the window sampler's RNG state, or the shard loader's cursor */
+  data: unknown;
+  /** older checkpoints: the sampler's RNG state */
+  rng?: number[];
   /** anything the trainer needs to continue identically (schedule, batch shape, seed, data files) */
   run: Record<string, unknown>;
   time_s: number;

@@ -13,19 +13,27 @@ import { noGrad } from '../core/autograd.js';
 import { scope } from '../core/scope.js';
 import { OpError } from '../core/errors.js';
 import { trainStep } from './step.js';
-import { byteLevelStreams, sampleBatch, validationBatches, type TokenStream } from './data.js';
+import { byteLevelStreams, DataError, randomWindows, tokenizedStreams, validationSet, type TrainData, type ValidationSet } from './data.js';
+import { isShardInput, shardData } from './shard-data.js';
+import { loadTokenizer } from '../tokenizer/formats/load.js';
+import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { latestCheckpoint, readTrainerState, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { etaOpt, batchTokensOpt } from '../scaling/laws.js';
-import { Rng } from '../util/rng.js';
 import { Progress, fmtTime } from '../util/progress.js';
 import { lineChart } from '../util/svg-plot.js';
 import { writeFileAtomic } from '../io/atomic.js';
+import { svgToPng } from '../util/png.js';
 
 export interface TrainOptions {
   /** preset name, config.json path, or a config object */
   config: string | ModelConfig;
-  /** text files (byte-level) */
+  /**
+   * text files (one document each, EOS after each; 10% held out), or token shards of the data
+   * pipeline (directories or .bin files; validation from val*.bin or the tail of the last shard)
+   */
   data: string[];
+  /** tokenizer file (tokenizer.json, GGUF, tiktoken) for text files, and for shards' bytes per token; default byte-level */
+  tokenizer?: string;
   out: string;
   dtype?: 'f32' | 'bf16';
   seed?: number;
@@ -53,12 +61,16 @@ export interface TrainOptions {
   quiet?: boolean;
 }
 
-export interface TrainResult { steps: number; finalLoss: number; valLoss: number | null; valBpb: number | null; tokPerS: number; logPath: string }
+export interface TrainResult {
+  steps: number; finalLoss: number; valLoss: number | null; valBpb: number | null; tokPerS: number; logPath: string;
+  /** the final checkpoint (an HF model directory) and the plots written */
+  checkpoint: string; plots: string[];
+}
 
 /** the resolved run: everything that must stay equal across a resume */
 interface RunSpec {
   config: ModelConfig; dtype: 'f32' | 'bf16'; seed: number; batch: number; seqLen: number; gradAccum: number;
-  steps: number; schedule: Schedule; evalEvery: number; evalBatches: number; data: string[];
+  steps: number; schedule: Schedule; evalEvery: number; evalBatches: number; data: string[]; tokenizer?: string;
 }
 
 export class TrainError extends Error {
@@ -106,15 +118,36 @@ function resolveSpec(o: TrainOptions): RunSpec {
   return {
     config, dtype: o.dtype ?? 'f32', seed: o.seed ?? 1337, batch, seqLen, gradAccum, steps, schedule,
     evalEvery: o.evalEvery ?? Math.max(1, Math.round(steps / 10)), evalBatches: o.evalBatches ?? 8, data: o.data,
+    ...(o.tokenizer ? { tokenizer: o.tokenizer } : {}),
   };
 }
 
-function evaluate(model: DeepSeekLM, batches: { ids: import('../core/tensor.js').Tensor; targets: import('../core/tensor.js').Tensor }[], val: TokenStream): { loss: number; bpb: number } {
+function evaluate(model: DeepSeekLM, v: ValidationSet): { loss: number; bpb: number | null } {
   let sum = 0;
-  for (const b of batches) sum += noGrad(() => scope(() => model.loss(b.ids, b.targets).item()));
-  const loss = sum / batches.length;
-  // nats per token → bits per byte with the split's bytes-per-token ratio
-  return { loss, bpb: (loss / Math.LN2) * (val.tokens.length / val.bytes) };
+  for (const b of v.batches) sum += noGrad(() => scope(() => model.loss(b.ids, b.targets).item()));
+  const loss = sum / v.batches.length;
+  // nats per token → bits per byte with the bytes of text the evaluated target tokens stand for
+  return { loss, bpb: v.bytes ? (loss / Math.LN2) * (v.tokens / v.bytes) : null };
+}
+
+function openTokenizer(path: string): Tokenizer {
+  try { return loadTokenizer(path); } catch (e) { throw new DataError(`--tokenizer ${path}: ${(e as Error).message}`); }
+}
+
+/** the run's data: token shards through ShardLoader, or text files tokenized on the fly */
+export function openTrainData(spec: Pick<RunSpec, 'data' | 'tokenizer' | 'batch' | 'seqLen' | 'seed' | 'evalBatches'>, modelVocab: number): TrainData {
+  const tok = spec.tokenizer ? openTokenizer(spec.tokenizer) : undefined;
+  const { batch: B, seqLen: T } = spec;
+  const shardLike = spec.data.filter((p) => isShardInput([p]));
+  if (shardLike.length && shardLike.length < spec.data.length) {
+    throw new DataError(`--data mixes token shards (${shardLike[0]}) and text files (${spec.data.find((p) => !shardLike.includes(p))}): give one kind`);
+  }
+  if (shardLike.length) {
+    return shardData({ paths: spec.data, B, T, seed: spec.seed, tokenizer: tok, valTokens: spec.evalBatches * B * T + 1, modelVocab });
+  }
+  const { train, val } = tok ? tokenizedStreams(spec.data, tok) : byteLevelStreams(spec.data);
+  const what = tok ? `tokenizer ${spec.tokenizer} (${tok.vocabSize} ids)` : 'byte-level';
+  return { train: randomWindows(train, B, T, spec.seed), val, vocabSize: train.vocabSize, describe: `${train.describe}, ${what}; ${val.describe}` };
 }
 
 export function train(o: TrainOptions): TrainResult {
@@ -137,38 +170,45 @@ export function train(o: TrainOptions): TrainResult {
   if (need > totalmem() * 0.9) {
     throw new TrainError(`this run needs about ${(need / 2 ** 30).toFixed(1)} GiB (weights, gradients, AdamW moments and activations of a ${spec.batch}×${spec.seqLen} micro-batch); the machine has ${(totalmem() / 2 ** 30).toFixed(1)} GiB. Use a smaller model or --batch`);
   }
-  const { train: trainData, val } = byteLevelStreams(spec.data);
-  if (trainData.vocabSize > c.vocab_size) throw new TrainError(`the byte-level data needs a vocabulary of ${trainData.vocabSize}; the model has ${c.vocab_size} (use --vocab-size)`);
+  const data = openTrainData(spec, c.vocab_size);
+  if (data.vocabSize > c.vocab_size) {
+    throw new TrainError(spec.tokenizer
+      ? `tokenizer ${spec.tokenizer} has ${data.vocabSize} ids; the model has vocab_size ${c.vocab_size}: use --vocab-size ${data.vocabSize} or a tokenizer of at most ${c.vocab_size} ids`
+      : `the data needs a vocabulary of ${data.vocabSize}; the model has ${c.vocab_size} (use --vocab-size ${data.vocabSize})`);
+  }
   setComputeDType(spec.dtype);
   const model = new DeepSeekLM(c, { seed: spec.seed });
   const opt = new AdamW(model.namedParameters());
-  const rng = new Rng(spec.seed ^ 0x5eed);
   let step = 0, tokens = 0, timeBefore = 0;
   const logPath = join(o.out, 'log.jsonl');
   if (ckpt) {
     const st = restoreCheckpoint(ckpt, model, opt);
     step = st.step; tokens = st.tokens; timeBefore = st.time_s;
-    rng.setState(st.rng);
+    data.train.restore(st.data ?? st.rng);
+    const parentLog = join(ckpt, '..', '..', 'log.jsonl');
+    // a run branched into a new directory starts its log with the parent's records up to the branch point
+    if (!existsSync(logPath) && existsSync(parentLog)) writeFileSync(logPath, readFileSync(parentLog));
     truncateLog(logPath, step);
   } else writeFileSync(logPath, '');
   writeFileAtomic(join(o.out, 'run.json'), JSON.stringify(spec, null, 2) + '\n');
   const log = (rec: Record<string, unknown>) => appendFileSync(logPath, JSON.stringify(rec) + '\n');
-  const valBatches = validationBatches(val, spec.batch, spec.seqLen, spec.evalBatches);
+  const valSet = validationSet(data.val, spec.batch, spec.seqLen, spec.evalBatches);
   const fpt = flopsPerToken(c, spec.seqLen).train_exact;
   const peak = spec.dtype === 'bf16' ? 950e9 : 475e9;
   const tokPerStep = spec.batch * spec.seqLen * spec.gradAccum;
   const say = (s: string) => { if (!o.quiet) process.stderr.write(s + '\n'); };
+  say(`data: ${data.describe}`);
   say(`train: ${countParams(c).total.toLocaleString()} params, ${spec.dtype}, batch ${spec.batch}×${spec.seqLen}×${spec.gradAccum} = ${tokPerStep} tokens, ` +
     `${spec.steps} steps, peak LR ${spec.schedule.peak.toExponential(2)} (${spec.schedule.kind}, warmup ${spec.schedule.warmup})${ckpt ? `; resumed at step ${step} from ${ckpt}` : ''}`);
   const progress = new Progress(spec.steps, 'train ', process.stderr);
   const t0 = Date.now();
   let lastCkpt = Date.now(), stepTimeSum = 0, stepCount = 0, lastLoss = NaN;
-  let lastVal: { loss: number; bpb: number } | null = null;
-  const state = () => ({ step, tokens, rng: rng.getState(), run: spec as unknown as Record<string, unknown>, time_s: timeBefore + (Date.now() - t0) / 1000 });
+  let lastVal: { loss: number; bpb: number | null } | null = null;
+  const state = () => ({ step, tokens, data: data.train.state(), run: spec as unknown as Record<string, unknown>, time_s: timeBefore + (Date.now() - t0) / 1000 });
   const save = () => { const d = saveCheckpoint(o.out, model, opt, state(), o.keep ?? 3); lastCkpt = Date.now(); return d; };
   while (step < spec.steps) {
     const lr = learningRate(spec.schedule, step);
-    const batches = Array.from({ length: spec.gradAccum }, () => sampleBatch(trainData, spec.batch, spec.seqLen, rng));
+    const batches = Array.from({ length: spec.gradAccum }, () => data.train.next());
     const ts = process.hrtime.bigint();
     let r;
     try {
@@ -187,28 +227,32 @@ export function train(o: TrainOptions): TrainResult {
     step++; tokens += tokPerStep; stepTimeSum += dt; stepCount++; lastLoss = r.loss;
     const rec: Record<string, unknown> = { step, loss: r.loss, lr, grad_norm: r.gradNorm, tokens, step_s: dt, tok_per_s: tokPerStep / dt, mfu: (tokPerStep / dt) * fpt / peak };
     if (step % spec.evalEvery === 0 || step === spec.steps) {
-      lastVal = evaluate(model, valBatches, val);
-      rec.val_loss = lastVal.loss; rec.val_bpb = lastVal.bpb;
+      const te = performance.now();
+      lastVal = evaluate(model, valSet);
+      rec.val_loss = lastVal.loss; rec.val_bpb = lastVal.bpb; rec.eval_s = (performance.now() - te) / 1000;
     }
+    // wall time of the whole run so far (data, logging, checkpoints, validation; earlier sessions included)
+    rec.elapsed_s = timeBefore + (Date.now() - t0) / 1000;
     log(rec);
     const due = (o.checkpointEvery && step % o.checkpointEvery === 0) || Date.now() - lastCkpt > (o.checkpointMinutes ?? 5) * 60_000;
     if (due && step < spec.steps) save();
     if (!o.quiet) {
       progress.update(step, {
         loss: r.loss.toFixed(4), lr: lr.toExponential(2), 'tok/s': Math.round(tokPerStep / dt).toString(),
-        mfu: `${(((tokPerStep / dt) * fpt / peak) * 100).toFixed(0)}%`, ...(lastVal ? { 'val bpb': lastVal.bpb.toFixed(3) } : {}),
+        mfu: `${(((tokPerStep / dt) * fpt / peak) * 100).toFixed(0)}%`, ...(lastVal?.bpb ? { 'val bpb': lastVal.bpb.toFixed(3) } : {}),
       }, (Date.now() - t0) / 1000, step === spec.steps);
     }
   }
   progress.end();
   const final = save();
-  writeCurves(o.out, logPath);
-  for (const b of valBatches) { b.ids.dispose(); b.targets.dispose(); }
+  const plots = writeCurves(o.out, logPath);
+  for (const b of valSet.batches) { b.ids.dispose(); b.targets.dispose(); }
+  data.train.close();
   const tokPerS = stepCount ? (tokPerStep * stepCount) / stepTimeSum : 0;
   say(`done: ${step} steps in ${fmtTime((Date.now() - t0) / 1000)}, loss ${lastLoss.toFixed(4)}` +
-    (lastVal ? `, validation ${lastVal.loss.toFixed(4)} nats/token, ${lastVal.bpb.toFixed(4)} bits/byte` : '') + `; checkpoint ${final}`);
+    (lastVal ? `, validation ${lastVal.loss.toFixed(4)} nats/token` + (lastVal.bpb ? `, ${lastVal.bpb.toFixed(4)} bits/byte` : ' (bits/byte unknown: give --tokenizer)') : '') + `; checkpoint ${final}`);
   model.dispose(); opt.dispose();
-  return { steps: step, finalLoss: lastLoss, valLoss: lastVal?.loss ?? null, valBpb: lastVal?.bpb ?? null, tokPerS, logPath };
+  return { steps: step, finalLoss: lastLoss, valLoss: lastVal?.loss ?? null, valBpb: lastVal?.bpb ?? null, tokPerS, logPath, checkpoint: final, plots };
 }
 
 /** drops log records past the resumed step, so the log reads as one uninterrupted run */
@@ -221,13 +265,24 @@ function truncateLog(path: string, step: number): void {
   writeFileAtomic(path, keep.map((l) => l + '\n').join(''));
 }
 
-export function writeCurves(out: string, logPath: string): void {
+/** writes an SVG plot, and a PNG next to it when @resvg/resvg-js is installed; returns the paths */
+export function writePlot(svgPath: string, svg: string): string[] {
+  writeFileAtomic(svgPath, svg);
+  const png = svgToPng(svg);
+  if (!png) return [svgPath];
+  const pngPath = svgPath.replace(/\.svg$/, '.png');
+  writeFileAtomic(pngPath, png);
+  return [svgPath, pngPath];
+}
+
+/** loss and LR curves of a run (loss.svg, lr.svg, and PNGs when possible) */
+export function writeCurves(out: string, logPath: string): string[] {
   const recs = readFileSync(logPath, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, number>);
   const tr = recs.filter((r) => r.loss !== undefined), va = recs.filter((r) => r.val_loss !== undefined);
-  writeFileAtomic(join(out, 'loss.svg'), lineChart([
+  return [...writePlot(join(out, 'loss.svg'), lineChart([
     { name: 'train loss', x: tr.map((r) => r.step), y: tr.map((r) => r.loss) },
     { name: 'validation loss', x: va.map((r) => r.step), y: va.map((r) => r.val_loss) },
-  ], { title: 'loss (nats/token)', xLabel: 'step', yLabel: 'loss' }));
-  writeFileAtomic(join(out, 'lr.svg'), lineChart([{ name: 'learning rate', x: tr.map((r) => r.step), y: tr.map((r) => r.lr) }],
-    { title: 'learning rate', xLabel: 'step', yLabel: 'lr' }));
+  ], { title: 'loss (nats/token)', xLabel: 'step', yLabel: 'loss' })),
+  ...writePlot(join(out, 'lr.svg'), lineChart([{ name: 'learning rate', x: tr.map((r) => r.step), y: tr.map((r) => r.lr) }],
+    { title: 'learning rate', xLabel: 'step', yLabel: 'lr' }))];
 }
