@@ -41,3 +41,60 @@ export interface CausalLM {
   /** frees every weight and cache */
   dispose(): void;
 }
+
+// ---- the generation engine (infer/generate*), used by `dsllm generate`, `dsllm chat` and `dsllm serve` ----
+
+export interface SamplingOptions {
+  /** 0 = greedy (default 1) */
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  /** CTRL-style: logits of already-seen ids divided (if > 0) or multiplied (if < 0) by it */
+  repetitionPenalty?: number;
+  /** OpenAI-style: logit −= frequencyPenalty·count + presencePenalty·[count > 0] */
+  frequencyPenalty?: number;
+  presencePenalty?: number;
+  /** same seed and request ⇒ same tokens */
+  seed?: number;
+}
+
+export interface GenerationRequest {
+  prompt: Int32Array;
+  maxTokens: number;
+  sampling?: SamplingOptions;
+  /** stop strings (not included in the output text) */
+  stop?: string[];
+  /** ids that end generation (default: the model's EOS id) */
+  stopIds?: number[];
+  /** > 0: report the chosen token's logprob and this many top alternatives */
+  logprobs?: number;
+  /** aborting ends the request with finishReason 'cancelled' and frees its cache */
+  signal?: AbortSignal;
+}
+
+export interface TokenEvent {
+  id: number;
+  /** text completed by this token: whole UTF-8 characters only (may be '' mid-character) */
+  text: string;
+  logprob?: number;
+  top?: { id: number; text: string; logprob: number }[];
+}
+
+export interface GenerationResult {
+  ids: number[];
+  text: string;
+  finishReason: 'stop' | 'length' | 'cancelled';
+  promptTokens: number;
+  completionTokens: number;
+  /** per generated token when logprobs was asked */
+  tokens?: TokenEvent[];
+}
+
+/** Concurrent generate() calls are decoded together (continuous batching over CausalLM.step). */
+export interface Engine {
+  readonly model: CausalLM;
+  generate(req: GenerationRequest, onToken?: (e: TokenEvent) => void): Promise<GenerationResult>;
+  /** stops accepting work, cancels what runs, frees caches */
+  close(): Promise<void>;
+}
