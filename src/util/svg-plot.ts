@@ -1,6 +1,10 @@
 // Minimal SVG line charts (loss and LR curves, scaling fits). Written here rather than pulled from a
 // plotting package: charts are a few polylines with axes, and SVG needs no native renderer.
-export interface Series { name: string; x: number[]; y: number[]; color?: string; dashed?: boolean }
+export interface Series {
+  name: string; x: number[]; y: number[]; color?: string; dashed?: boolean;
+  /** draw a dot at each point (scatter plots); with `noLine`, dots only */
+  markers?: boolean; noLine?: boolean;
+}
 export interface ChartOptions { title: string; xLabel: string; yLabel: string; logX?: boolean; logY?: boolean; width?: number; height?: number }
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b'];
@@ -44,8 +48,9 @@ export function lineChart(series: Series[], o: ChartOptions): string {
   series.forEach((s, i) => {
     const c = s.color ?? COLORS[i % COLORS.length];
     const pts = s.x.map((x, j) => [x, s.y[j]]).filter(([x, y]) => Number.isFinite(tx(x)) && Number.isFinite(ty(y)));
-    parts.push(`<polyline fill="none" stroke="${c}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="5,4"' : ''} points="${pts.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}"/>`);
-    parts.push(`<rect x="${W - R - 150}" y="${T + 6 + i * 16}" width="12" height="3" fill="${c}"/><text x="${W - R - 132}" y="${T + 11 + i * 16}">${esc(s.name)}</text>`);
+    if (!s.noLine) parts.push(`<polyline fill="none" stroke="${c}" stroke-width="1.5"${s.dashed ? ' stroke-dasharray="5,4"' : ''} points="${pts.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}"/>`);
+    if (s.markers || s.noLine) for (const [x, y] of pts) parts.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${c}"/>`);
+    if (s.name) parts.push(`<rect x="${W - R - 150}" y="${T + 6 + i * 16}" width="12" height="3" fill="${c}"/><text x="${W - R - 132}" y="${T + 11 + i * 16}">${esc(s.name)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n');
