@@ -111,6 +111,6 @@ export function registerScaling(program: Command): void {
     .action(async (dir: string, o) => {
       await selectBackend();
       const v = await verifySweep(dir, { compute: o.compute, factor: o.factor, log: say });
-      process.stdout.write(JSON.stringify({ compute: v.compute, predicted_bpb: v.predicted.bpb, interval: [v.predicted.lo, v.predicted.hi], actual_bpb: v.actual_bpb, rel_error: v.rel_error, run: v.run.id }) + '\n');
+      process.stdout.write(JSON.stringify({ compute: v.compute, predicted_bpb: v.predicted.bpb, interval: [v.predicted.lo, v.predicted.hi], actual_bpb: v.actual_bpb, rel_error: v.rel_error, run: v.run.id, ...(v.run.reason ? { reason: v.run.reason } : {}) }) + '\n');
     });
 }

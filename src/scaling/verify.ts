@@ -12,6 +12,7 @@ import { makeJob, shapeOptions, type SweepSpec } from './spec.js';
 import { searchShape } from './shape.js';
 import { readSweepResults, runDirOf, spawnJob } from './sweep.js';
 import { readResult } from './run.js';
+import { prepareSweepData } from './data.js';
 
 export interface VerifyOptions { compute?: number; factor?: number; log?: (s: string) => void }
 
@@ -34,9 +35,11 @@ export async function verifySweep(dir: string, o: VerifyOptions = {}): Promise<V
   const job = makeJob(spec, 'verify', C, shape.config, bt, lr);
   const p = predict(fits.isoflop.loss, C);
   o.log?.(`verify: C = ${C.toExponential(3)}, model ${shape.n_layer}×${shape.d_model} (M = ${shape.M.toExponential(3)}), ${job.steps} steps of ${job.batch_tokens} tokens, η ${lr.toExponential(2)} (${how}); predicted ${p.value.toFixed(4)} bits/byte`);
+  const dataPath = join(dir, 'data.txt');
+  prepareSweepData(spec.data, spec.max_bytes, spec.seed, dataPath); // written by the sweep; again only if missing
   const runDir = runDirOf(dir, job.id);
   let r: RunResult | null = readResult(runDir);
-  if (!r || r.status !== 'ok') r = await spawnJob(job, runDir, join(dir, 'data.txt'), availableParallelism());
+  if (!r || r.status !== 'ok') r = await spawnJob(job, runDir, dataPath, availableParallelism());
   const actual = r.status === 'ok' ? r.val_bpb : null;
   const rec: VerifyRecord = {
     compute: C, predicted: { compute: C, bpb: p.value, lo: p.lo, hi: p.hi }, actual_bpb: actual,

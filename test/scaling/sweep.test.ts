@@ -110,3 +110,28 @@ test('report on planted results: every figure, fitted exponents next to the pape
   assert.match(md, /## Prediction/);
   assert.match(readFileSync(join(dir, 'fig4-isoflop.svg'), 'utf8'), /<circle/);
 });
+
+test('verify: trains the predicted budget with the fitted M_opt shape and records predicted vs actual', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dsllm-verify-'));
+  const spec = parseSpec({ name: 'v', max_bytes: 200000, seq_len: 32, eval_tokens: 2048, isoflop: { budgets: [2e8, 4e8, 8e8], lr: 1e-2, batch_tokens: 256 } }, 'v');
+  writeFileSync(join(dir, 'spec.json'), JSON.stringify(spec));
+  // planted IsoFLOP results (no training): minima at M ≈ 3e4·(C/4e8)^0.5, bits-per-byte falling with C
+  const runs: RunResult[] = [];
+  for (const C of [2e8, 4e8, 8e8]) {
+    const Ms = 3e4 * Math.sqrt(C / 4e8);
+    for (const f of [0.25, 0.5, 1, 2, 4]) {
+      const M = Ms * f;
+      runs.push({ id: `iso-${C}-${f}`, kind: 'isoflop', compute: C, M, n_layer: 1, d_model: 16, batch_tokens: 256, lr: 1e-2, steps: 1, tokens: C / M, status: 'ok', val_bpb: 6 * (C / 1e8) ** -0.05 + 0.05 * Math.log(f) ** 2, val_loss: 1, wall_s: 1 });
+    }
+  }
+  writeFileSync(join(dir, 'results.jsonl'), runs.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  const r = cli('scaling', 'verify', dir, '--factor', '2');
+  assert.equal(r.status, 0, r.stderr);
+  const v = JSON.parse(r.stdout);
+  assert.equal(v.compute, 1.6e9);
+  assert.ok(Math.abs(v.predicted_bpb - 6 * 16 ** -0.05) / v.predicted_bpb < 0.01, `predicted ${v.predicted_bpb}`);
+  assert.ok(v.actual_bpb > 0.5 && v.actual_bpb < 8.5, `actual ${v.actual_bpb}`);
+  assert.ok(Math.abs(v.rel_error - (v.actual_bpb - v.predicted_bpb) / v.predicted_bpb) < 1e-12);
+  assert.ok(existsSync(join(dir, 'verify.json')) && existsSync(join(dir, 'fig5-loss-vs-compute.svg')));
+  assert.match(readFileSync(join(dir, 'report.md'), 'utf8'), /Verified: a model of M = .* predicted vs actual differ by/);
+});
