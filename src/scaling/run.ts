@@ -37,7 +37,8 @@ export function runJob(job: RunJob, runDir: string, dataPath: string): RunResult
     const tr = train({
       config: job.config, data: [dataPath], out, batch: job.batch_seqs, seqLen: job.seq_len, steps: job.steps, lr: job.lr,
       warmup: job.warmup, schedule: 'multistep', evalEvery: job.steps, evalBatches: job.eval_batches, seed: job.seed,
-      checkpointMinutes: 1e9, keep: 1, quiet: true,
+      checkpointMinutes: 1e9, keep: 2, quiet: true,
+      ...(job.resume_from ? { resume: job.resume_from } : {}), ...(job.checkpoint_at ? { checkpointEvery: job.checkpoint_at } : {}),
     });
     const wall = (Date.now() - t0) / 1000;
     if (tr.valBpb === null || !Number.isFinite(tr.valBpb)) {
@@ -47,8 +48,8 @@ export function runJob(job: RunJob, runDir: string, dataPath: string): RunResult
     const msg = (e as Error).message.split('\n')[0];
     r = { ...base, status: 'failed', reason: /non-finite/.test(msg) ? `diverged: ${msg}` : msg, val_bpb: null, val_loss: null, wall_s: (Date.now() - t0) / 1000 };
   }
-  // the curve stays; the weights of a sweep run are not needed again
-  rmSync(join(out, 'checkpoints'), { recursive: true, force: true });
+  // the curve stays; the weights are not needed again (a chain's first-stage checkpoint goes when the chain ends)
+  if (!job.checkpoint_at) rmSync(join(out, 'checkpoints'), { recursive: true, force: true });
   writeResult(runDir, r);
   return r;
 }

@@ -111,6 +111,13 @@ export interface RunJob {
   warmup: number;
   eval_batches: number;
   seed: number;
+  /**
+   * first-stage reuse (paper §3.1): continue from this checkpoint of a shorter run with the same
+   * model, B, η and warmup (the end of its constant-LR stage), and checkpoint at the end of this
+   * run's own first stage for the next longer one
+   */
+  resume_from?: string;
+  checkpoint_at?: number;
 }
 
 export function shapeOptions(s: SweepSpec): ShapeOptions {

@@ -77,30 +77,73 @@ export async function runSweep(spec: SweepSpec, o: SweepOptions): Promise<SweepS
   const { jobs, dataPath, describe } = prepareSweep(spec, out);
   log(`sweep ${spec.name}: ${jobs.length} runs (${jobs.filter((j) => j.kind === 'grid').length} grid, ${jobs.filter((j) => j.kind === 'isoflop').length} IsoFLOP); data: ${describe}`);
   const results = new Map<string, RunResult>();
-  const todo: RunJob[] = [];
+  let cached = 0;
   for (const j of jobs) {
     const r = readResult(runDirOf(out, j.id));
-    if (r && !(o.retryFailed && r.status !== 'ok')) results.set(j.id, r); else todo.push(j);
+    if (r && !(o.retryFailed && r.status !== 'ok')) { results.set(j.id, r); cached++; }
   }
-  const cached = results.size;
-  if (cached) log(`${cached} runs cached in ${out}/runs, ${todo.length} to train`);
+  const todo = jobs.length - cached;
+  if (cached) log(`${cached} runs cached in ${out}/runs, ${todo} to train`);
   const cores = availableParallelism();
-  const parallel = Math.max(1, Math.min(o.jobs ?? spec.jobs ?? cores, todo.length || 1));
+  const chains = reuseChains(jobs).filter((c) => c.some((j) => !results.has(j.id)));
+  const parallel = Math.max(1, Math.min(o.jobs ?? spec.jobs ?? cores, chains.length || 1));
   const threads = Math.max(1, Math.floor(cores / parallel));
   let next = 0, finished = 0;
   const worker = async () => {
-    while (next < todo.length) {
-      const j = todo[next++];
-      const r = await spawnJob(j, runDirOf(out, j.id), dataPath, threads);
-      results.set(j.id, r);
-      finished++;
-      log(`[${finished}/${todo.length}] ${j.id}: ${r.status === 'ok' ? `${(r.val_bpb as number).toFixed(4)} bits/byte` : `FAILED (${r.reason})`} in ${r.wall_s.toFixed(1)} s`);
+    while (next < chains.length) {
+      const chain = chains[next++];
+      let prev: RunJob | null = null;
+      for (const [k, j0] of chain.entries()) {
+        if (results.has(j0.id)) { prev = null; continue; }
+        const j: RunJob = { ...j0 };
+        if (k < chain.length - 1) j.checkpoint_at = Math.round(0.8 * j.steps);
+        if (prev) j.resume_from = join(runDirOf(out, prev.id), 'train', 'checkpoints', `step-${String(prev.checkpoint_at).padStart(8, '0')}`);
+        const r = await spawnJob(j, runDirOf(out, j.id), dataPath, threads);
+        prev = r.status === 'ok' && j.checkpoint_at ? j : null;
+        results.set(j.id, r);
+        finished++;
+        log(`[${finished}/${todo}] ${j.id}${j.resume_from ? ' (continues a shorter run\'s first LR stage)' : ''}: ${r.status === 'ok' ? `${(r.val_bpb as number).toFixed(4)} bits/byte` : `FAILED (${r.reason})`} in ${r.wall_s.toFixed(1)} s`);
+      }
+      for (const j of chain) rmSync(join(runDirOf(out, j.id), 'train', 'checkpoints'), { recursive: true, force: true });
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   const runs = jobs.map((j) => results.get(j.id) as RunResult);
   writeFileAtomic(join(out, 'results.jsonl'), runs.map((r) => JSON.stringify(r)).join('\n') + '\n');
-  return { out, runs, trained: todo.length, cached, failed: runs.filter((r) => r.status !== 'ok').length, wall_s: (Date.now() - t0) / 1000 };
+  return { out, runs, trained: todo, cached, failed: runs.filter((r) => r.status !== 'ok').length, wall_s: (Date.now() - t0) / 1000 };
+}
+
+/**
+ * Groups runs that differ only in their budget (same model, B, η, seed: the paper's hyper-parameter
+ * sweeps) into chains by step count: each one continues from the end of the previous one's
+ * constant-LR stage (80% of its steps), which a longer multi-step run passes through unchanged.
+ * All runs of a group use the group's shortest warmup so that they share the stage exactly, whether
+ * they run chained or (after a partial resume) fresh.
+ */
+export function reuseChains(jobs: RunJob[]): RunJob[][] {
+  const groups = new Map<string, RunJob[]>();
+  for (const j0 of jobs) {
+    const j = { ...j0 };
+    const c = j.config;
+    const key = JSON.stringify([c.num_hidden_layers, c.hidden_size, c.intermediate_size, c.num_attention_heads, j.batch_tokens, j.lr, j.seed, j.seq_len]);
+    groups.set(key, [...(groups.get(key) ?? []), j]);
+  }
+  const chains: RunJob[][] = [];
+  for (const g of groups.values()) {
+    g.sort((a, b) => a.steps - b.steps);
+    const warmup = Math.min(...g.map((j) => j.warmup));
+    for (const j of g) j.warmup = warmup;
+    let cur: RunJob[] = [];
+    for (const j of g) {
+      // a branch needs the shorter run's first stage to end after its warmup, and strictly more steps
+      const p = cur[cur.length - 1];
+      if (p && j.steps > p.steps && Math.round(0.8 * p.steps) > warmup && j.eval_batches === p.eval_batches) cur.push(j);
+      else { if (cur.length) chains.push(cur); cur = [j]; }
+    }
+    if (cur.length) chains.push(cur);
+  }
+  // longest chains first, so parallel slots finish together
+  return chains.sort((a, b) => b.reduce((s, j) => s + j.tokens * j.M, 0) - a.reduce((s, j) => s + j.tokens * j.M, 0));
 }
 
 /** every run result under a sweep directory (the fits' input) */

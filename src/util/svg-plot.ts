@@ -14,6 +14,7 @@ function ticks(lo: number, hi: number, n = 5): number[] {
   const step = Math.pow(10, Math.floor(Math.log10((hi - lo) / n)));
   const m = [1, 2, 5, 10].find((k) => (hi - lo) / (k * step) <= n) ?? 10;
   const s = m * step, out: number[] = [];
+  if (lo + s === lo || hi + s === hi) return [lo]; // a range below float resolution would never advance
   for (let v = Math.ceil(lo / s) * s; v <= hi + 1e-12; v += s) out.push(v);
   return out;
 }
@@ -26,8 +27,10 @@ export function lineChart(series: Series[], o: ChartOptions): string {
   const tx = (v: number) => (o.logX ? Math.log10(v) : v), ty = (v: number) => (o.logY ? Math.log10(v) : v);
   const xs = series.flatMap((s) => s.x.map(tx)).filter(Number.isFinite), ys = series.flatMap((s) => s.y.map(ty)).filter(Number.isFinite);
   let [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-  if (x0 === x1) { x0 -= 1; x1 += 1; }
-  if (y0 === y1) { y0 -= 1; y1 += 1; }
+  // a flat range (or one only rounding wide) gets a unit of room either side
+  const flat = (a: number, b: number) => b - a <= 1e-9 * Math.max(1, Math.abs(a));
+  if (flat(x0, x1)) { x0 -= 1; x1 += 1; }
+  if (flat(y0, y1)) { y0 -= 1; y1 += 1; }
   const pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad;
   const px = (v: number) => L + ((tx(v) - x0) / (x1 - x0)) * (W - L - R);
   const py = (v: number) => H - B - ((ty(v) - y0) / (y1 - y0)) * (H - T - B);
