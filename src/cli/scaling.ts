@@ -2,13 +2,14 @@
 // budget, FLOPs/token representations, sweeps (batch × LR grid, IsoFLOP profiles), fits + report,
 // and verify a prediction by training it.
 import type { Command } from 'commander';
+import { resolve } from 'node:path';
 import { selectBackend } from '../backends/select.js';
 import { loadConfig } from '../nn/config.js';
 import { plan, formatPlan } from '../scaling/plan.js';
 import { flopsRow, table3 } from '../scaling/flops.js';
 import { DATA_PRESETS, type DataPreset } from '../scaling/laws.js';
-import { loadSpec } from '../scaling/spec.js';
-import { runSweep } from '../scaling/sweep.js';
+import { expandRuns, loadSpec } from '../scaling/spec.js';
+import { reuseChains, runSweep } from '../scaling/sweep.js';
 import { writeReport } from '../scaling/report.js';
 import { verifySweep } from '../scaling/verify.js';
 import { UserError } from './errors.js';
@@ -80,8 +81,19 @@ export function registerScaling(program: Command): void {
     .option('-j, --jobs <n>', 'parallel runs (default: spec, else the core count)', int)
     .option('--retry-failed', 'train failed runs again instead of keeping their cached failure')
     .option('--no-report', 'skip the fits and report')
+    .option('--data <paths...>', 'text files or directories to train on instead of the spec\'s "data"')
+    .option('--dry-run', 'list the runs (budget, shape, M, tokens, steps, batch, η) and their total without training')
     .action(async (file: string, o) => {
       const spec = loadSpec(file);
+      if (o.data) spec.data = (o.data as string[]).map((p) => resolve(p));
+      if (o.dryRun) {
+        const jobs = expandRuns(spec);
+        for (const j of jobs) process.stdout.write(`${j.id}\tM=${j.M.toExponential(2)}\ttokens=${j.tokens}\tsteps=${j.steps}\tbatch=${j.batch_seqs}x${j.seq_len}\tlr=${j.lr.toExponential(2)}\n`);
+        const chains = reuseChains(jobs);
+        const saved = jobs.length - chains.length;
+        process.stdout.write(`${jobs.length} runs, ${jobs.reduce((a, j) => a + j.tokens, 0)} training tokens, ${jobs.reduce((a, j) => a + j.tokens * j.M, 0).toExponential(3)} FLOPs (M·D)${saved ? `; ${saved} runs continue a shorter run's first LR stage` : ''}\n`);
+        return;
+      }
       const out = o.out ?? `runs/scaling-${spec.name}`;
       await selectBackend();
       const s = await runSweep(spec, { out, jobs: o.jobs, retryFailed: o.retryFailed, log: say });

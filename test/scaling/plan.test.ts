@@ -95,3 +95,29 @@ test('shape search: M closest to the target within the constraints', () => {
     assert.ok(rel(s.M, target) < 0.03, `${target}: ${s.M}`);
   }
 });
+
+test('dsllm scaling plan: --json fields other tools rely on, budgets from a model and from hours, clear errors', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const cli = (...a: string[]) => spawnSync(process.execPath, ['dist/src/cli/index.js', 'scaling', ...a], { encoding: 'utf8' });
+  const r = cli('plan', '--compute', '8.46e22', '--json');
+  assert.equal(r.status, 0, r.stderr);
+  const j = JSON.parse(r.stdout);
+  for (const k of ['eta_opt', 'batch_tokens_opt', 'M_opt', 'D_opt', 'model', 'steps']) assert.ok(k in j, k);
+  assert.equal(j.batch_sequences, 2252);
+  assert.ok(j.model.num_hidden_layers > 0 && j.model.hidden_size > 0);
+  const m = JSON.parse(cli('plan', '--config', 'deepseek-llm-7b', '--tokens', '2e12', '--json').stdout);
+  assert.ok(rel(m.compute, 8.46e22) < 0.001 && rel(m.eta_opt, 4.25e-4) < 0.005);
+  const h = JSON.parse(cli('plan', '--cpu-hours', '10', '--throughput', '1e10', '--seq', '64', '--vocab', '257', '--json').stdout);
+  assert.equal(h.compute, 10 * 3600 * 1e10);
+  const text = cli('plan', '--compute', '1e20', '--data', 'openwebtext2');
+  assert.equal(text.status, 0, text.stderr);
+  assert.match(text.stdout, /M_opt  = .*C\^0\.578/);
+  for (const [args, msg] of [[['plan'], /give one budget/], [['plan', '--compute', '-3'], /positive number/], [['plan', '--compute', '1e20', '--exponents', '0.5'], /--exponents must be "a,b"/],
+    [['plan', '--compute', '1e20', '--data', 'web'], /--data must be one of early, current, openwebtext2/], [['plan', '--cpu-hours', '2'], /need --throughput/]] as [string[], RegExp][]) {
+    const e = cli(...args);
+    assert.equal(e.status, 2, `${args.join(' ')}: ${e.stderr}`);
+    assert.match(e.stderr, msg);
+  }
+  const t3 = cli('flops', '--json');
+  assert.equal(JSON.parse(t3.stdout).length, 7);
+});

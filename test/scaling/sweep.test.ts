@@ -56,7 +56,8 @@ test('tiny end-to-end sweep: train, cache, resume, fit, report (diverged runs le
     assert.ok(existsSync(join(out, 'runs', x.id, 'train', 'log.jsonl')), 'the curve is kept');
     assert.ok(!existsSync(join(out, 'runs', x.id, 'train', 'checkpoints')), 'weights are dropped');
   }
-  // same config and budget in the grid and the IsoFLOP profile: same seed, same result
+  // same config, B, η and budget in the grid and the IsoFLOP profile: one of them continues a shorter run's
+  // first LR stage, the other trains from scratch; the multi-step schedule makes them the same run
   const a = runs.find((x) => x.id === 'grid-C1e9-L1d16-B256-lr1e-2'), b = runs.find((x) => x.id === 'isoflop-C1e9-L1d16-B256-lr1e-2');
   assert.equal(a?.val_bpb, b?.val_bpb);
   const report = readFileSync(join(out, 'report.md'), 'utf8');
@@ -134,4 +135,14 @@ test('verify: trains the predicted budget with the fitted M_opt shape and record
   assert.ok(Math.abs(v.rel_error - (v.actual_bpb - v.predicted_bpb) / v.predicted_bpb) < 1e-12);
   assert.ok(existsSync(join(dir, 'verify.json')) && existsSync(join(dir, 'fig5-loss-vs-compute.svg')));
   assert.match(readFileSync(join(dir, 'report.md'), 'utf8'), /Verified: a model of M = .* predicted vs actual differ by/);
+});
+
+test('the example sweep specs parse and expand', async () => {
+  const { loadSpec } = await import('../../src/scaling/spec.js');
+  for (const f of ['tiny.yaml', 'corpus.yaml']) {
+    const s = loadSpec(join('examples', 'scaling', f));
+    const jobs = expandRuns(s);
+    assert.ok(jobs.length > 10, f);
+    assert.ok(new Set(jobs.filter((j) => j.kind === 'isoflop').map((j) => j.compute)).size >= 3, `${f}: ≥ 3 IsoFLOP budgets`);
+  }
 });
