@@ -7,6 +7,7 @@ import { fitHyper, fitIsoFlop, predict, usableRuns, type Excluded, type HyperFit
 import { PAPER_LAWS } from './laws.js';
 import { readSweepResults } from './sweep.js';
 import { gridFigures, hyperFigures, isoflopFigures, lossFigure } from './plots.js';
+import { representationFits, type RepresentationFit } from './representations.js';
 
 export interface Prediction { compute: number; bpb: number; lo: number; hi: number }
 export interface VerifyRecord { compute: number; predicted: Prediction; actual_bpb: number | null; rel_error: number | null; run: RunResult }
@@ -20,11 +21,14 @@ export interface SweepFits {
   isoflop_error?: string;
   /** bits-per-byte predicted by the loss law at `predict_factor` × the largest IsoFLOP budget */
   prediction: Prediction | null;
+  /** the loss law with compute counted as M·D, 6N1·D, 6N2·D (App. A.2) */
+  representations: RepresentationFit[];
 }
 
-export function fitSweep(runs: RunResult[], predictFactor = 4): SweepFits {
+export function fitSweep(runs: RunResult[], predictFactor = 4, verified: RunResult | null = null): SweepFits {
   const { ok, excluded } = usableRuns(runs.filter((r) => r.kind !== 'verify'));
-  const out: SweepFits = { runs: runs.length, excluded, hyper: null, isoflop: null, prediction: null };
+  const out: SweepFits = { runs: runs.length, excluded, hyper: null, isoflop: null, prediction: null, representations: [] };
+  try { out.representations = representationFits(runs, verified); } catch { /* too few or degenerate points: the IsoFLOP error says why */ }
   const grid = ok.filter((r) => r.kind === 'grid'), iso = ok.filter((r) => r.kind === 'isoflop');
   if (grid.length) { try { out.hyper = fitHyper(grid); } catch (e) { out.hyper_error = (e as Error).message; } }
   if (iso.length) {
@@ -81,6 +85,14 @@ function markdown(dir: string, runs: RunResult[], fits: SweepFits, figs: string[
     } else L.push(`Check it with \`dsllm scaling verify ${dir}\`.`);
     L.push('');
   }
+  if (fits.representations.length) {
+    L.push('## Compute representations (paper App. A.2)', '', 'The best run of each IsoFLOP budget, its bits-per-byte fitted against compute counted three ways (D tokens; N1 = 12·n·d², N2 = N1 + V·d with V = 257 bytes).', '',
+      `| representation | law | R² | ${verify ? 'predicted for the verified run | actual | error |' : ''}`, `|---|---|---|${verify ? '---|---|---|' : ''}`);
+    for (const r of fits.representations) {
+      L.push(`| ${r.representation}·D | ${r.coef.toPrecision(4)} · C^${r.exp.toFixed(4)} | ${r.r2.toFixed(3)} | ${r.verify ? `${r.verify.predicted.toFixed(4)} | ${r.verify.actual.toFixed(4)} | ${(r.verify.rel_error * 100).toFixed(2)}% |` : ''}`);
+    }
+    L.push('');
+  }
   if (fits.excluded.length) {
     L.push('## Runs left out of the fits', '', '| run | reason |', '|---|---|');
     for (const e of fits.excluded) L.push(`| ${e.id} | ${e.reason.replace(/\|/g, '\\|')} |`);
@@ -105,7 +117,7 @@ export function readVerify(dir: string): VerifyRecord | null {
 export function writeReport(dir: string, predictFactor = 4): { fits: SweepFits; files: string[] } {
   const runs = readSweepResults(dir);
   const verify = readVerify(dir);
-  const fits = fitSweep(runs, verify ? verify.compute / Math.max(...runs.filter((r) => r.kind === 'isoflop').map((r) => r.compute)) : predictFactor);
+  const fits = fitSweep(runs, verify ? verify.compute / Math.max(...runs.filter((r) => r.kind === 'isoflop').map((r) => r.compute)) : predictFactor, verify?.run ?? null);
   const { ok } = usableRuns(runs);
   const figs: string[] = [];
   const grid = ok.filter((r) => r.kind === 'grid');

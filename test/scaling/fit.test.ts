@@ -87,3 +87,11 @@ test('near-optimal (B, η) points recover planted η_opt(C), B_opt(C) laws', () 
   assert.ok(rel(f.batch.exp, 0.3271) < 0.02 && rel(f.batch.coef, 0.292) < 0.02, `B ${f.batch.coef}·C^${f.batch.exp}`);
   assert.throws(() => fitHyper(runs.filter((r) => r.compute === runs[0].compute)), /1 compute budget; a law in C needs at least 2/);
 });
+
+test('compute representations: M, 6N1, 6N2 per token of a byte-level shape', async () => {
+  const { flopsPerTokenOf } = await import('../../src/scaling/representations.js');
+  const r = { n_layer: 2, d_model: 32, M: 72 * 2 * 32 * 32 + 12 * 2 * 32 * 64 };
+  assert.equal(flopsPerTokenOf(r, 'M'), r.M);
+  assert.equal(flopsPerTokenOf(r, '6N1'), 6 * 12 * 2 * 32 * 32);
+  assert.equal(flopsPerTokenOf(r, '6N2'), 6 * (12 * 2 * 32 * 32 + 257 * 32));
+});

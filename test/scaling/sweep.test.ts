@@ -134,7 +134,9 @@ test('verify: trains the predicted budget with the fitted M_opt shape and record
   assert.ok(v.actual_bpb > 0.5 && v.actual_bpb < 8.5, `actual ${v.actual_bpb}`);
   assert.ok(Math.abs(v.rel_error - (v.actual_bpb - v.predicted_bpb) / v.predicted_bpb) < 1e-12);
   assert.ok(existsSync(join(dir, 'verify.json')) && existsSync(join(dir, 'fig5-loss-vs-compute.svg')));
-  assert.match(readFileSync(join(dir, 'report.md'), 'utf8'), /Verified: a model of M = .* predicted vs actual differ by/);
+  const md = readFileSync(join(dir, 'report.md'), 'utf8');
+  assert.match(md, /Verified: a model of M = .* predicted vs actual differ by/);
+  assert.match(md, /\| 6N1·D \| .* \| .*% \|/);
 });
 
 test('the example sweep specs parse and expand', async () => {
