@@ -12,6 +12,7 @@ import { expandRuns, loadSpec } from '../scaling/spec.js';
 import { reuseChains, runSweep } from '../scaling/sweep.js';
 import { writeReport } from '../scaling/report.js';
 import { verifySweep } from '../scaling/verify.js';
+import { planForHours } from '../scaling/measure.js';
 import { UserError } from './errors.js';
 
 const num = (v: string) => { const n = Number(v); if (!Number.isFinite(n) || n <= 0) throw new UserError(`expected a positive number, got "${v}"`); return n; };
@@ -40,7 +41,8 @@ export function registerScaling(program: Command): void {
     .option('--compute <flops>', 'compute budget C = M·D in FLOPs', num)
     .option('--cpu-hours <h>', 'budget in CPU hours (with --throughput)', num)
     .option('--gpu-hours <h>', 'budget in GPU hours (with --throughput)', num)
-    .option('--throughput <flops>', 'sustained FLOP/s (M × tokens/s) per CPU/GPU', num)
+    .option('--throughput <flops>', 'sustained FLOP/s (M × tokens/s) of the machine', num)
+    .option('--measure', 'with --cpu-hours: measure the throughput by timing a few training steps of the planned model here')
     .option('--config <spec>', 'budget of an existing model: preset or config.json, with --tokens')
     .option('--tokens <n>', 'training tokens D for --config', num)
     .option('--flops <m>', 'M of --config: paper (72nd² + 12ndl) or exact (6 × non-embedding params + 12ndl)', 'paper')
@@ -49,7 +51,7 @@ export function registerScaling(program: Command): void {
     .option('--seq <n>', 'sequence length', int, 4096)
     .option('--vocab <n>', 'vocabulary size', int, 102400)
     .option('--json', 'print JSON')
-    .action((o) => {
+    .action(async (o) => {
       let exponents: { a: number; b: number } | undefined;
       if (o.exponents !== undefined) {
         const parts = String(o.exponents).split(',').map(Number);
@@ -57,7 +59,15 @@ export function registerScaling(program: Command): void {
         exponents = { a: parts[0], b: parts[1] };
       }
       if (o.data !== undefined && !(o.data in DATA_PRESETS)) throw new UserError(`--data must be one of ${Object.keys(DATA_PRESETS).join(', ')}, got "${o.data}"`);
-      const p = plan({ compute: budget(o), seqLen: o.seq, vocab: o.vocab, exponents, data: o.data as DataPreset | undefined });
+      const base = { seqLen: o.seq, vocab: o.vocab, exponents, data: o.data as DataPreset | undefined };
+      if (o.measure) {
+        if (o.cpuHours === undefined || o.throughput !== undefined) throw new UserError('--measure goes with --cpu-hours (and no --throughput)');
+        await selectBackend();
+        const r = planForHours(o.cpuHours, base, 5e9, say);
+        process.stdout.write(o.json ? JSON.stringify({ ...r.plan, throughput: r.throughput }, null, 2) + '\n' : formatPlan(r.plan) + `\nmeasured: ${r.throughput.flops_per_s.toExponential(3)} FLOP/s (${Math.round(r.throughput.tokens_per_s)} tokens/s) here\n`);
+        return;
+      }
+      const p = plan({ compute: budget(o), ...base });
       process.stdout.write(o.json ? JSON.stringify(p, null, 2) + '\n' : formatPlan(p) + '\n');
     });
 

@@ -118,6 +118,11 @@ test('dsllm scaling plan: --json fields other tools rely on, budgets from a mode
     assert.equal(e.status, 2, `${args.join(' ')}: ${e.stderr}`);
     assert.match(e.stderr, msg);
   }
+  const meas = cli('plan', '--cpu-hours', '0.001', '--measure', '--seq', '64', '--vocab', '257', '--json');
+  assert.equal(meas.status, 0, meas.stderr);
+  const mj = JSON.parse(meas.stdout);
+  assert.ok(mj.throughput.flops_per_s > 1e6 && mj.throughput.tokens_per_s > 0);
+  assert.ok(rel(mj.compute, 0.001 * 3600 * mj.throughput.flops_per_s) < 1e-9, 'the budget is hours × the measured rate');
   const t3 = cli('flops', '--json');
   assert.equal(JSON.parse(t3.stdout).length, 7);
 });
