@@ -32,7 +32,8 @@ export interface SamplingFields {
  * yet the choices differ); without one, each choice draws a random seed, as OpenAI's API behaves.
  */
 export function choiceRequests(ctx: ServeContext, f: SamplingFields, prompt: Int32Array, maxTokens: number, n: number, logprobs: number): GenerationRequest[] {
-  const stop = f.stop == null ? [] : typeof f.stop === 'string' ? [f.stop] : f.stop;
+  // an empty stop string would match everywhere; OpenAI ignores it, and so does this server
+  const stop = (f.stop == null ? [] : typeof f.stop === 'string' ? [f.stop] : f.stop).filter((x) => x !== '');
   const out: GenerationRequest[] = [];
   for (let i = 0; i < n; i++) {
     const sampling: SamplingOptions = {
