@@ -257,7 +257,7 @@ test('the chat page is served at /', async () => {
   assert.match(r.headers.get('content-type')!, /text\/html/);
   const html = await r.text();
   assert.match(html, /<title>dsllm chat<\/title>/);
-  assert.ok(!/<script[^>]+src=|<link[^>]+href=/.test(html), 'self-contained: no external scripts or styles');
+  assert.ok(!/<script[^>]+src=|<link[^>]+href="(?!data:)/.test(html), 'self-contained: no external scripts or styles');
 });
 
 test('a client that disconnects mid-stream cancels its engine request', async () => {

@@ -47,8 +47,12 @@ export class FakeEngine implements Engine {
   /** called once per generated token (tests use it to act mid-generation) */
   onStep?: (req: GenerationRequest, produced: number) => void;
 
-  constructor(opts: { delayMs?: number; context?: number } = {}) {
+  /** replaces the script: the answer to a prompt (its text, special tokens skipped); then EOS */
+  private readonly reply?: (prompt: string) => string;
+
+  constructor(opts: { delayMs?: number; context?: number; reply?: (prompt: string) => string } = {}) {
     this.delayMs = opts.delayMs ?? 1;
+    this.reply = opts.reply;
     this.model = fakeModel(opts.context ?? 256);
   }
 
@@ -66,6 +70,7 @@ export class FakeEngine implements Engine {
 
   private script(req: GenerationRequest): { bytes: Uint8Array; repeat: boolean } {
     const prompt = this.tokenizer.decode(req.prompt, { skipSpecial: true });
+    if (this.reply) return { bytes: new TextEncoder().encode(this.reply(prompt)), repeat: false };
     const m = /say:([^\n]*)/.exec(prompt.slice(prompt.lastIndexOf('say:')));
     const t = req.sampling?.temperature ?? 1;
     const prefix = t > 0 ? `[${req.sampling?.seed}] ` : '';

@@ -9,8 +9,8 @@ export interface Running {
   close(): Promise<void>;
 }
 
-export async function startFake(opts: Partial<ServeOptions> & { delayMs?: number; context?: number } = {}): Promise<Running> {
-  const engine = new FakeEngine({ delayMs: opts.delayMs, context: opts.context });
+export async function startFake(opts: Partial<ServeOptions> & { delayMs?: number; context?: number; reply?: (prompt: string) => string } = {}): Promise<Running> {
+  const engine = new FakeEngine({ delayMs: opts.delayMs, context: opts.context, reply: opts.reply });
   const server = createDsllmServer({ engine, tokenizer: engine.tokenizer, modelId: 'fake', ...opts });
   const addr = await server.listen(0, '127.0.0.1');
   return { url: `http://127.0.0.1:${addr.port}`, engine, server, close: () => server.close() };
