@@ -88,33 +88,33 @@ export function argmax(v: ArrayLike<number>, len: number): number {
 }
 
 /**
- * The distribution a sampler draws from, for a row of (already penalized) logits: unnormalized
- * weights exp((x − max)/T) of the kept ids, with `order` the ids kept (order of the draw walk).
+ * The distribution a sampler draws from, for a row of (already penalized) logits: weights
+ * exp((x − max)/T) for the ids kept by top-k, top-p and min-p, 0 for the others (unnormalized).
  */
-export function truncatedWeights(x: ArrayLike<number>, len: number, s: ResolvedSampling): { ids: number[]; w: Float64Array } {
+export function truncatedWeights(x: ArrayLike<number>, len: number, s: ResolvedSampling): Float64Array {
   const T = s.temperature;
   let mx = -Infinity;
   for (let i = 0; i < len; i++) if (x[i] > mx) mx = x[i];
-  const p = new Float64Array(len);
+  let p = new Float64Array(len);
   let total = 0;
   for (let i = 0; i < len; i++) { p[i] = Math.exp((x[i] - mx) / T); total += p[i]; }
-  // candidates, largest first when a cumulative cut (top-p) needs an order
-  let ids: number[];
-  if (s.topK > 0 && s.topK < len) ids = topIndices(p, len, s.topK);
-  else if (s.topP < 1) ids = headCovering(p, len, s.topP * total);
-  else { ids = []; for (let i = 0; i < len; i++) if (p[i] > 0) ids.push(i); }
-  if (s.topP < 1) {
-    let mass = 0;
-    for (const i of ids) mass += p[i];
-    let cum = 0, keep = 0;
-    while (keep < ids.length) { cum += p[ids[keep++]]; if (cum >= s.topP * mass) break; }
-    ids = ids.slice(0, keep);
+  if ((s.topK > 0 && s.topK < len) || s.topP < 1) {
+    // candidates, largest first: top-p cuts a prefix of them
+    let ids = s.topK > 0 && s.topK < len ? topIndices(p, len, s.topK) : headCovering(p, len, s.topP * total);
+    if (s.topP < 1) {
+      let mass = 0;
+      for (const i of ids) mass += p[i];
+      let cum = 0, keep = 0;
+      while (keep < ids.length) { cum += p[ids[keep++]]; if (cum >= s.topP * mass) break; }
+      ids = ids.slice(0, keep);
+    }
+    const kept = new Float64Array(len);
+    for (const i of ids) kept[i] = p[i];
+    p = kept;
   }
   // min-p: relative to the most likely token, whose weight is exp(0) = 1
-  if (s.minP > 0) ids = ids.filter((i) => p[i] >= s.minP);
-  const w = new Float64Array(ids.length);
-  ids.forEach((id, k) => { w[k] = p[id]; });
-  return { ids, w };
+  if (s.minP > 0) for (let i = 0; i < len; i++) if (p[i] < s.minP) p[i] = 0;
+  return p;
 }
 
 /**
@@ -185,13 +185,13 @@ export class Sampler {
     if (row.length < this.vocabSize) throw new InferenceError(`sampler: a row of ${row.length} logits is shorter than the vocabulary (${this.vocabSize})`);
     const x = this.penalized(row);
     if (this.greedy) return argmax(x, this.vocabSize);
-    const { ids, w } = truncatedWeights(x, this.vocabSize, this.opts);
-    let mass = 0;
-    for (let k = 0; k < w.length; k++) mass += w[k];
+    const w = truncatedWeights(x, this.vocabSize, this.opts);
+    let mass = 0, last = -1;
+    for (let i = 0; i < w.length; i++) if (w[i] > 0) { mass += w[i]; last = i; }
     if (!(mass > 0)) return argmax(x, this.vocabSize); // all logits −∞/NaN: fall back to greedy
     let u = this.rng.uniform() * mass;
-    for (let k = 0; k < ids.length; k++) { u -= w[k]; if (u < 0) return ids[k]; }
-    return ids[ids.length - 1];
+    for (let i = 0; i < last; i++) { u -= w[i]; if (u < 0 && w[i] > 0) return i; }
+    return last;
   }
 
   /** records a generated token (penalties see it from the next step on) */
