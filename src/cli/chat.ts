@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { selectBackend } from '../backends/select.js';
 import { loadCausalLM } from '../infer/load.js';
 import { createEngine } from '../infer/engine.js';
-import { renderChat, type ChatMessage } from '../tokenizer/chat-template.js';
+import { chatPromptIds, type ChatMessage } from '../infer/chat-prompt.js';
 import { UserError, isUserError } from './errors.js';
 import { addModelOptions, addSamplingOptions, intFlag, samplingFromFlags, type SamplingFlags } from './infer-flags.js';
 
@@ -55,8 +55,7 @@ export function registerChat(program: Command): void {
       else if (line.startsWith('/')) note(`unknown command ${line.split(/\s/)[0]} (${HELP})`);
       else if (line) {
         const messages: ChatMessage[] = [...(system ? [{ role: 'system', content: system }] : []), ...history, { role: 'user', content: raw }];
-        const text = renderChat(messages, { template: loaded.chat.template, bosToken: loaded.chat.bosToken, eosToken: loaded.chat.eosToken, addGenerationPrompt: true });
-        const prompt = Int32Array.from(tokenizer.encode(text, { special: 'all' }));
+        const prompt = chatPromptIds(tokenizer, loaded.chat, messages);
         current = new AbortController();
         // the template's generation prompt ends with "Assistant:": the reply's leading space is not shown
         let started = false;

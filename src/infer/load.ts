@@ -53,11 +53,14 @@ const ids = (v: unknown): number[] | undefined =>
 const tokenText = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as Json).content === 'string' ? (v as Json).content as string : undefined;
 
-/** ids below this are real tokens (ordinary or added); the rest of the embedding is padding */
+/**
+ * ids below this are real tokens (ordinary or added); the rest of the embedding is padding. GGUF
+ * files fill padded rows with "[PAD<id>]" tokens (llama.cpp's convert_hf_to_gguf): those are padding.
+ */
 export function realVocabSize(tok: Tokenizer): number {
   let n = 0;
   tok.spec.tokens.forEach((t, i) => { if (t) n = i + 1; });
-  for (const t of tok.spec.addedTokens) n = Math.max(n, t.id + 1);
+  for (const t of tok.spec.addedTokens) if (!/^\[PAD\d+\]$/.test(t.content)) n = Math.max(n, t.id + 1);
   return n;
 }
 
