@@ -32,6 +32,6 @@ export type { CausalLM, Sequence, StepInput, Engine, GenerationRequest, Generati
 export { createEngine, GenerationEngine, type EngineOptions } from './infer/engine.js';
 export { Sampler, resolveSampling, logprobsOf } from './infer/sampler.js';
 export { RecomputeLM } from './infer/recompute.js';
-export { loadCausalLM, type LoadedModel, type LoadOptions, type ChatFormat } from './infer/load.js';
+export { loadCausalLM, type LoadedModel, type LoadCausalLMOptions, type ChatFormat } from './infer/load-causal-lm.js';
 export { chatPromptIds } from './infer/chat-prompt.js';
-export { InferenceError } from './infer/errors.js';
+export { InferenceError } from './infer/generate-errors.js';

@@ -5,7 +5,7 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { selectBackend } from '../backends/select.js';
-import { loadCausalLM } from '../infer/load.js';
+import { loadCausalLM } from '../infer/load-causal-lm.js';
 import { createEngine } from '../infer/engine.js';
 import { chatPromptIds, type ChatMessage } from '../infer/chat-prompt.js';
 import { UserError, isUserError } from './errors.js';

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { selectBackend } from '../backends/select.js';
-import { loadCausalLM } from '../infer/load.js';
+import { loadCausalLM } from '../infer/load-causal-lm.js';
 import { createEngine } from '../infer/engine.js';
 import type { GenerationResult, TokenEvent } from '../infer/types.js';
 import { UserError } from './errors.js';

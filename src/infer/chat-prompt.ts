@@ -3,7 +3,7 @@
 // special tokens written in the text turned into their ids (the template writes BOS/EOS as text).
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { renderChat, type ChatMessage } from '../tokenizer/chat-template.js';
-import type { ChatFormat } from './load.js';
+import type { ChatFormat } from './load-causal-lm.js';
 
 export type { ChatMessage };
 

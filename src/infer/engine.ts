@@ -16,7 +16,7 @@ import type { CausalLM, Engine, GenerationRequest, GenerationResult, Sequence, S
 import type { Tokenizer, StreamDecoder } from '../tokenizer/tokenizer.js';
 import { Rng } from '../util/rng.js';
 import { Sampler, logprobsOf, resolveSampling } from './sampler.js';
-import { InferenceError } from './errors.js';
+import { InferenceError } from './generate-errors.js';
 
 export interface EngineOptions {
   /** needed for text (TokenEvent.text, result.text) and stop strings; without it text is '' */

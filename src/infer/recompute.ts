@@ -9,7 +9,7 @@ import { noGrad } from '../core/autograd.js';
 import { linear } from '../ops/linear.js';
 import type { CausalLM, Sequence, StepInput } from './types.js';
 import type { ModelConfig } from '../nn/config.js';
-import { InferenceError } from './errors.js';
+import { InferenceError } from './generate-errors.js';
 
 class RecomputeSequence implements Sequence {
   tokens: number[] = [];

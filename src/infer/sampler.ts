@@ -9,7 +9,7 @@
 // Ties go to the lowest id, so greedy decoding is a pure function of the logits.
 import { Rng } from '../util/rng.js';
 import type { SamplingOptions } from './types.js';
-import { InferenceError } from './errors.js';
+import { InferenceError } from './generate-errors.js';
 
 export interface ResolvedSampling {
   temperature: number;

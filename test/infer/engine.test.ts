@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { selectBackend } from '../../src/backends/select.js';
 import { RecomputeLM } from '../../src/infer/recompute.js';
 import { createEngine, heldBack, firstStop } from '../../src/infer/engine.js';
-import { InferenceError } from '../../src/infer/errors.js';
+import { InferenceError } from '../../src/infer/generate-errors.js';
 import type { GenerationRequest, TokenEvent } from '../../src/infer/types.js';
 import { tinyModel, referenceGreedy, referenceLogits, byteTokenizer, bytesOf, ScriptedLM, SpyLM, EOS } from './helpers.js';
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Sampler, resolveSampling, truncatedWeights, logprobsOf, topIndices, type ResolvedSampling } from '../../src/infer/sampler.js';
-import { InferenceError } from '../../src/infer/errors.js';
+import { InferenceError } from '../../src/infer/generate-errors.js';
 import { Rng } from '../util.js';
 
 const opts = (o: Partial<ResolvedSampling>): ResolvedSampling => resolveSampling(o);

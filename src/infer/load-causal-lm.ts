@@ -1,7 +1,7 @@
 // One entry point from a path to a runnable model: `loadCausalLM(path)` returns the CausalLM plus what
 // generation needs around it (tokenizer, stop ids, chat template, sampling defaults). Today: HF model
 // directories through io/hf-dir.ts and the full-recompute RecomputeLM. The cached/quantized model
-// (infer/model*) and GGUF files plug in here, behind the same function.
+// (infer/model*, whose infer/load.ts builds weights) and GGUF files plug in here, behind the same function.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../io/hf-dir.js';
@@ -9,9 +9,9 @@ import { loadTokenizer } from '../tokenizer/formats/load.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import type { CausalLM, SamplingOptions } from './types.js';
 import { RecomputeLM } from './recompute.js';
-import { InferenceError } from './errors.js';
+import { InferenceError } from './generate-errors.js';
 
-export interface LoadOptions {
+export interface LoadCausalLMOptions {
   /** a tokenizer file (tokenizer.json, .gguf vocabulary, tiktoken); default <dir>/tokenizer.json if present */
   tokenizer?: string;
 }
@@ -68,7 +68,7 @@ export function realVocabSize(tok: Tokenizer): number {
  * Loads a model for generation.
  * @example const { model, tokenizer } = loadCausalLM('deepseek-llm-7b-chat'); createEngine(model, { tokenizer })
  */
-export function loadCausalLM(path: string, opts: LoadOptions = {}): LoadedModel {
+export function loadCausalLM(path: string, opts: LoadCausalLMOptions = {}): LoadedModel {
   if (!existsSync(path)) throw new InferenceError(`${path}: no such model directory or file`);
   if (!statSync(path).isDirectory()) {
     if (/\.gguf$/i.test(path)) throw new InferenceError(`${path}: GGUF models are not supported by this build yet; give an HF model directory`);
