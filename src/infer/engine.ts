@@ -74,6 +74,9 @@ export class GenerationEngine implements Engine {
     this.tokenizer = opts.tokenizer;
     const eos = opts.eosIds ?? (opts.tokenizer?.spec.eos !== undefined ? [opts.tokenizer.spec.eos] : model.config.eos_token_id !== undefined ? [model.config.eos_token_id] : []);
     this.eosIds = eos;
+    if (opts.tokenizer && model.vocabSize > opts.tokenizer.vocabSize) {
+      throw new InferenceError(`the model samples ids up to ${model.vocabSize - 1} but the tokenizer ${opts.tokenizer.spec.name} knows only ${opts.tokenizer.vocabSize}`);
+    }
     this.maxBatch = positiveInt('maxBatch', opts.maxBatch ?? 32);
     this.prefillChunk = positiveInt('prefillChunk', opts.prefillChunk ?? 512);
     this.seeds = new Rng(opts.seed ?? 1337);
@@ -187,7 +190,12 @@ export class GenerationEngine implements Engine {
     const V = this.model.config.vocab_size;
     who.forEach((w, i) => {
       w.a.fed += w.n;
-      if (w.sample && !w.a.done) this.onLogits(w.a, logits.subarray(i * V, (i + 1) * V));
+      if (!w.sample || w.a.done) return;
+      try {
+        this.onLogits(w.a, logits.subarray(i * V, (i + 1) * V));
+      } catch (e) {
+        this.fail(w.a, e); // a bug or a bad row hurts its own request only
+      }
     });
   }
 
