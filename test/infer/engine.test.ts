@@ -201,3 +201,20 @@ test('logprobs: the chosen token and top alternatives from the model logits', as
   }
   await engine.close();
 });
+
+test('a throwing callback or model step fails its own requests; the engine keeps serving', async () => {
+  let failNext = false;
+  const model = new ScriptedLM((t) => 65 + (t.length % 3));
+  const step = model.step.bind(model);
+  model.step = (inputs) => { if (failNext) { failNext = false; throw new Error('device lost'); } return step(inputs); };
+  const engine = createEngine(model, { tokenizer: byteTokenizer() });
+  const bad = engine.generate({ prompt: Int32Array.of(0), maxTokens: 5 }, () => { throw new Error('client went away'); });
+  const good = engine.generate({ prompt: Int32Array.of(0), maxTokens: 5 });
+  await assert.rejects(bad, /client went away/);
+  assert.equal((await good).text, 'BCABC');
+  failNext = true;
+  await assert.rejects(engine.generate({ prompt: Int32Array.of(0), maxTokens: 5 }), /device lost/);
+  assert.equal((await engine.generate({ prompt: Int32Array.of(0), maxTokens: 3 })).text, 'BCA');
+  assert.equal(model.live.size, 0);
+  await engine.close();
+});
