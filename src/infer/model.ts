@@ -13,6 +13,7 @@ import { ContextOverflowError } from './errors.js';
 import { loadWeights, type LoadOptions, type ModelWeights } from './load.js';
 import { ModuleWeightSource } from './model-source.js';
 import type { WeightSource } from './weight-source.js';
+import { HFDirSource } from './hf-source.js';
 
 /** KV cache rows allocated first; the cache doubles as the sequence grows, up to its capacity */
 const KV_INITIAL_ROWS = 256;
@@ -77,6 +78,13 @@ export class InferenceModel implements CausalLM {
     return InferenceModel.fromSource(new ModuleWeightSource(model), opts);
   }
 
+  /** from a Hugging Face model directory (single or sharded safetensors; f32, bf16, f16); the real
+   *  vocabulary size comes from its tokenizer.json when there is one */
+  static fromHFDir(dir: string, opts: InferenceOptions = {}): InferenceModel {
+    const src = new HFDirSource(dir);
+    return InferenceModel.fromSource(src, { vocabSize: src.tokenizerVocabSize(), ...opts });
+  }
+
   /** bytes of weights read per decoded token (every matrix once; the embedding row is negligible) */
   weightBytesPerToken(): number {
     let b = this.w.head.byteLength + this.w.norm.byteLength;
@@ -128,6 +136,7 @@ export class InferenceModel implements CausalLM {
     let R = 0, nOut = 0;
     for (const [i, inp] of inputs.entries()) {
       const s = this.own(inp.seq);
+      for (let j = 0; j < i; j++) if (inputs[j].seq === s) throw new RangeError(`step: sequence ${s.id} appears twice (inputs ${j} and ${i})`);
       const n = inp.tokens.length;
       if (n === 0) throw new RangeError(`step: input ${i} has no tokens`);
       if (s.length + n > s.capacity) {
