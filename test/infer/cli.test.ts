@@ -11,7 +11,7 @@ import { selectBackend } from '../../src/backends/select.js';
 import { saveModel } from '../../src/io/hf-dir.js';
 import { saveHfJson } from '../../src/tokenizer/formats/load.js';
 import { renderChat } from '../../src/tokenizer/chat-template.js';
-import { tinyModel, referenceGreedy, byteTokenizer, EOS } from './helpers.js';
+import { tinyModel, referenceGreedy, byteTokenizer, EOS } from './gen-helpers.js';
 
 await selectBackend();
 

@@ -8,7 +8,7 @@ import { RecomputeLM } from '../../src/infer/recompute.js';
 import { createEngine, heldBack, firstStop } from '../../src/infer/engine.js';
 import { InferenceError } from '../../src/infer/generate-errors.js';
 import type { GenerationRequest, TokenEvent } from '../../src/infer/types.js';
-import { tinyModel, referenceGreedy, referenceLogits, byteTokenizer, bytesOf, ScriptedLM, SpyLM, EOS } from './helpers.js';
+import { tinyModel, referenceGreedy, referenceLogits, byteTokenizer, bytesOf, ScriptedLM, SpyLM, EOS } from './gen-helpers.js';
 
 await selectBackend();
 

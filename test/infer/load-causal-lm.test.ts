@@ -11,7 +11,7 @@ import { loadCausalLM } from '../../src/infer/load-causal-lm.js';
 import { chatPromptIds } from '../../src/infer/chat-prompt.js';
 import { InferenceError } from '../../src/infer/generate-errors.js';
 import { loadTokenizer } from '../../src/tokenizer/formats/load.js';
-import { tinyModel } from './helpers.js';
+import { tinyModel } from './gen-helpers.js';
 import { SKIP, data } from '../tokenizer/data.js';
 
 await selectBackend();
