@@ -5,6 +5,8 @@ import { registerDemo } from './demo.js';
 import { registerTrain } from './train.js';
 import { registerTokenizer } from './tokenizer.js';
 import { registerData } from './data.js';
+import { registerGenerate } from './generate.js';
+import { registerChat } from './chat.js';
 
 export function registerVerbs(program: Command): void {
   registerInfo(program);
@@ -12,4 +14,6 @@ export function registerVerbs(program: Command): void {
   registerTokenizer(program);
   registerTrain(program);
   registerDemo(program);
+  registerGenerate(program);
+  registerChat(program);
 }
