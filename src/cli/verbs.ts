@@ -7,6 +7,7 @@ import { registerTokenizer } from './tokenizer.js';
 import { registerData } from './data.js';
 import { registerGenerate } from './generate.js';
 import { registerChat } from './chat.js';
+import { registerServe } from './serve.js';
 
 export function registerVerbs(program: Command): void {
   registerInfo(program);
@@ -16,4 +17,5 @@ export function registerVerbs(program: Command): void {
   registerDemo(program);
   registerGenerate(program);
   registerChat(program);
+  registerServe(program);
 }

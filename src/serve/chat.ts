@@ -18,7 +18,17 @@ export async function handleChat(ctx: ServeContext, body: unknown, res: ServerRe
   const r = parseRequest(ChatRequest, body);
   checkModel(ctx, r.model);
   if (r.top_logprobs != null && r.logprobs !== true) throw badRequest('top_logprobs needs logprobs: true', 'top_logprobs', 'invalid_value');
-  const prompt = chatPrompt(ctx, r.messages);
+  const { ids: prompt, text: promptText } = chatPrompt(ctx, r.messages);
+  // DeepSeek's template ends with "Assistant:" and renders past answers as "Assistant: " + content, so
+  // the model's answer starts with that separating space; it is not part of the content (dsllm chat
+  // drops it too). Templates that end in whitespace (ChatML's "\n") leave answers as they are.
+  const dropSpace = /\S$/.test(promptText);
+  const started = new Array<boolean>(r.n ?? 1).fill(!dropSpace);
+  const lead = (index: number, text: string) => {
+    if (started[index] || text === '') return text;
+    started[index] = true;
+    return text.startsWith(' ') ? text.slice(1) : text;
+  };
   const maxTokens = completionBudget(ctx, prompt.length, r.max_completion_tokens ?? r.max_tokens, null, 'messages');
   const n = r.n ?? 1;
   const top = r.logprobs ? r.top_logprobs ?? 0 : -1;
@@ -33,7 +43,7 @@ export async function handleChat(ctx: ServeContext, body: unknown, res: ServerRe
       id, object: 'chat.completion', created, model: ctx.modelId,
       choices: results.map((x, index) => ({
         index,
-        message: { role: 'assistant', content: x.text, refusal: null },
+        message: { role: 'assistant', content: lead(index, x.text), refusal: null },
         logprobs: lp(x.tokens ?? []),
         finish_reason: finishReason(x),
       })),
@@ -49,9 +59,9 @@ export async function handleChat(ctx: ServeContext, body: unknown, res: ServerRe
     sse.send({ ...head, choices: [{ index, delta, logprobs, finish_reason: finish }], ...usageField });
   for (let i = 0; i < n; i++) chunk(i, { role: 'assistant', content: '' }, null, null);
   const results = await runChoices(ctx, requests, signal, {
-    delta: (index, d) => chunk(index, { content: d.text }, lp(d.tokens), null),
+    delta: (index, d) => chunk(index, { content: lead(index, d.text) }, lp(d.tokens), null),
     end: (index, d, result) => {
-      if (d.text !== '' || d.tokens.length > 0) chunk(index, { content: d.text }, lp(d.tokens), null);
+      if (d.text !== '' || d.tokens.length > 0) chunk(index, { content: lead(index, d.text) }, lp(d.tokens), null);
       chunk(index, {}, null, finishReason(result));
     },
   });

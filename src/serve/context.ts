@@ -1,6 +1,6 @@
 // What every handler needs: the shared engine (all requests go to it; it batches them), the
 // tokenizer that turns prompts into ids, and the model's name, context and chat template.
-import type { Engine } from '../infer/types.js';
+import type { Engine, SamplingOptions } from '../infer/types.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 
 export interface ServeOptions {
@@ -19,6 +19,8 @@ export interface ServeOptions {
   stopIds?: number[];
   /** prompt + completion limit in tokens; default: the model's max_position_embeddings */
   contextLength?: number;
+  /** sampling for fields a request leaves out (generation_config.json's); default: OpenAI's (temperature 1) */
+  samplingDefaults?: SamplingOptions;
   /** when set, /v1/* requires `Authorization: Bearer <apiKey>` */
   apiKey?: string;
   /** largest request body accepted, in bytes (default 4 MiB) */
@@ -37,6 +39,7 @@ export interface ServeContext {
   addBos: boolean;
   stopIds: number[];
   contextLength: number;
+  samplingDefaults: SamplingOptions;
   /** unix seconds, for /v1/models' `created` */
   created: number;
   /** generation requests running now (each choice counts once) */
@@ -64,6 +67,7 @@ export function makeContext(o: ServeOptions): ServeContext {
     addBos: o.addBos ?? (tok.spec.addBos === true && tok.spec.bos !== undefined),
     stopIds: o.stopIds ?? [...stopIds].filter((id) => id >= 0 && id < o.engine.model.vocabSize),
     contextLength: o.contextLength ?? cfg.max_position_embeddings,
+    samplingDefaults: o.samplingDefaults ?? {},
     created: Math.floor(Date.now() / 1000),
     active: 0,
     served: 0,

@@ -24,7 +24,8 @@ export function completionPrompts(ctx: ServeContext, prompt: CompletionRequest['
   return prompts;
 }
 
-export function chatPrompt(ctx: ServeContext, messages: ChatRequest['messages']): Int32Array {
+/** the rendered prompt's ids, and its text (to see how the template leaves off) */
+export function chatPrompt(ctx: ServeContext, messages: ChatRequest['messages']): { ids: Int32Array; text: string } {
   const plain = messages.map((m) => ({
     // DeepSeek's and most templates know 'system' only; OpenAI's newer 'developer' means the same
     role: m.role === 'developer' ? 'system' : m.role,
@@ -39,7 +40,7 @@ export function chatPrompt(ctx: ServeContext, messages: ChatRequest['messages'])
   }
   const ids = Int32Array.from(ctx.tokenizer.encode(text, { special: 'all' }));
   if (ids.length === 0) throw badRequest('messages render to an empty prompt', 'messages', 'empty_prompt');
-  return ids;
+  return { ids, text };
 }
 
 /** max_tokens checked against the context (prompt + completion ≤ context), or the room left by default */

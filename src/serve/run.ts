@@ -28,7 +28,8 @@ export interface SamplingFields {
 }
 
 /**
- * Engine requests for `n` choices of one prompt. With a seed, choice i uses seed + i (reproducible,
+ * Engine requests for `n` choices of one prompt; fields left out take the model's defaults
+ * (generation_config.json), then OpenAI's (temperature 1). With a seed, choice i uses seed + i (reproducible,
  * yet the choices differ); without one, each choice draws a random seed, as OpenAI's API behaves.
  */
 export function choiceRequests(ctx: ServeContext, f: SamplingFields, prompt: Int32Array, maxTokens: number, n: number, logprobs: number): GenerationRequest[] {
@@ -36,16 +37,19 @@ export function choiceRequests(ctx: ServeContext, f: SamplingFields, prompt: Int
   const stop = (f.stop == null ? [] : typeof f.stop === 'string' ? [f.stop] : f.stop).filter((x) => x !== '');
   const out: GenerationRequest[] = [];
   for (let i = 0; i < n; i++) {
+    const d = ctx.samplingDefaults;
     const sampling: SamplingOptions = {
-      temperature: f.temperature ?? 1,
+      ...d,
+      temperature: f.temperature ?? d.temperature ?? 1,
       seed: f.seed != null ? f.seed + i : randomInt(2 ** 31),
     };
     if (f.top_p != null) sampling.topP = f.top_p;
-    if (f.top_k != null && f.top_k > 0) sampling.topK = f.top_k;
+    if (f.top_k != null) sampling.topK = f.top_k > 0 ? f.top_k : undefined;
     if (f.min_p != null) sampling.minP = f.min_p;
     if (f.repetition_penalty != null) sampling.repetitionPenalty = f.repetition_penalty;
     if (f.presence_penalty != null) sampling.presencePenalty = f.presence_penalty;
     if (f.frequency_penalty != null) sampling.frequencyPenalty = f.frequency_penalty;
+    for (const k of Object.keys(sampling) as (keyof SamplingOptions)[]) if (sampling[k] === undefined) delete sampling[k];
     const req: GenerationRequest = { prompt, maxTokens, sampling, stopIds: ctx.stopIds };
     if (stop.length > 0) req.stop = stop;
     if (logprobs > 0) req.logprobs = logprobs;

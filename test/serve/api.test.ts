@@ -326,3 +326,30 @@ test('API key: 401 without or with a wrong key, 200 with it; / and /health stay 
     await k.close();
   }
 });
+
+test('chat: the space after DeepSeek\'s "Assistant:" is not part of the content (streamed or not); completions keep it', async () => {
+  const r = await chat({ messages: user('say: spaced out'), temperature: 0 });
+  assert.equal(r.json.choices[0].message.content, 'spaced out');
+  const res = await fetch(`${s.url}/v1/chat/completions`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ model: 'fake', messages: user('say: spaced out'), temperature: 0, stream: true }),
+  });
+  const text = parseSse(await res.text()).slice(0, -1).map((c: any) => c.choices[0].delta.content ?? '').join('');
+  assert.equal(text, 'spaced out');
+  assert.equal((await completion({ prompt: 'say: spaced', temperature: 0 })).json.choices[0].text, ' spaced');
+});
+
+test('sampling defaults (generation_config) fill what a request leaves out; empty stop strings are ignored', async () => {
+  const d = await startFake({ samplingDefaults: { temperature: 0, topK: 3, repetitionPenalty: 1.1 } });
+  try {
+    const r = await post(`${d.url}/v1/chat/completions`, { model: 'fake', messages: user('say:q'), stop: ['', 'zz'], top_k: 0 });
+    assert.equal(r.json.choices[0].message.content, 'q', 'temperature 0 from the defaults: no [seed] prefix');
+    const seen = d.engine.requests.at(-1)!;
+    assert.equal(seen.sampling!.temperature, 0);
+    assert.equal(seen.sampling!.topK, undefined, 'top_k 0 in the request turns the default off');
+    assert.equal(seen.sampling!.repetitionPenalty, 1.1);
+    assert.deepEqual(seen.stop, ['zz']);
+  } finally {
+    await d.close();
+  }
+});
