@@ -6,6 +6,9 @@ import { registerTrain } from './train.js';
 import { registerTokenizer } from './tokenizer.js';
 import { registerData } from './data.js';
 import { registerScaling } from './scaling.js';
+import { registerGenerate } from './generate.js';
+import { registerChat } from './chat.js';
+import { registerServe } from './serve.js';
 
 export function registerVerbs(program: Command): void {
   registerInfo(program);
@@ -14,4 +17,7 @@ export function registerVerbs(program: Command): void {
   registerTrain(program);
   registerScaling(program);
   registerDemo(program);
+  registerGenerate(program);
+  registerChat(program);
+  registerServe(program);
 }
