@@ -7,22 +7,20 @@ import { hfName, llamaConfig, permuteRopeRows, ropeHeads } from './gguf-llama.js
 import { bf16BitsToF32, dequantizeQ4_0, dequantizeQ8_0, f16BitsToF32 } from './ggml-quants.js';
 import { headDim, type ModelConfig } from '../nn/config.js';
 import { DeepSeekLM } from '../nn/deepseek.js';
-
-export type WeightDType = 'f32' | 'f16' | 'bf16' | 'q8_0' | 'q4_0';
-
-/** One weight: HF shape ([out, in] for matrices) and its bytes in `dtype` (blocks run along rows). */
-export interface WeightTensor { dtype: WeightDType; shape: number[]; bytes: Uint8Array }
+import type { RawWeight, WeightDType, WeightSource } from '../infer/weight-source.js';
 
 const DTYPE_OF: Record<number, WeightDType> = { [GGML.F32]: 'f32', [GGML.F16]: 'f16', [GGML.BF16]: 'bf16', [GGML.Q8_0]: 'q8_0', [GGML.Q4_0]: 'q4_0' };
 
-export class GgufWeightSource {
+export class GgufWeightSource implements WeightSource {
   readonly config: ModelConfig;
   readonly file: GgufFile;
+  readonly origin: string;
   private readonly ggufOf = new Map<string, string>();
 
   constructor(pathOrFile: string | GgufFile) {
     this.file = typeof pathOrFile === 'string' ? readGguf(pathOrFile) : pathOrFile;
     this.config = llamaConfig(this.file);
+    this.origin = this.file.path;
     for (const t of this.file.tensors) {
       const hf = hfName(t.name);
       // llama.cpp files may carry extras (rope_freqs, …); the ones a LLaMA forward needs are checked below
@@ -44,7 +42,7 @@ export class GgufWeightSource {
     return [...this.ggufOf.keys()];
   }
 
-  get(name: string): WeightTensor {
+  get(name: string): RawWeight {
     const g = this.ggufOf.get(name);
     if (!g) throw new GgufError(`${this.file.path}: no weight ${name}`, { code: 'E_GGUF_TENSOR' });
     const t = this.file.byName.get(g)!;
@@ -61,7 +59,7 @@ export class GgufWeightSource {
 }
 
 /** A weight's values in f32 (dequantized / widened). */
-export function toF32(w: WeightTensor, out?: Float32Array): Float32Array {
+export function toF32(w: RawWeight, out?: Float32Array): Float32Array {
   const n = w.shape.reduce((a, b) => a * b, 1);
   const o = out ?? new Float32Array(n);
   if (o.length !== n) throw new RangeError(`toF32: output of ${o.length} for ${n} elements`);
