@@ -5,11 +5,13 @@ import { registerDemo } from './demo.js';
 import { registerTrain } from './train.js';
 import { registerTokenizer } from './tokenizer.js';
 import { registerData } from './data.js';
+import { registerExport } from './export.js';
 
 export function registerVerbs(program: Command): void {
   registerInfo(program);
   registerData(program);
   registerTokenizer(program);
   registerTrain(program);
+  registerExport(program);
   registerDemo(program);
 }

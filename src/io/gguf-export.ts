@@ -13,7 +13,7 @@ import type { DeepSeekLM } from '../nn/deepseek.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 
 export type ExportType = keyof typeof FILE_TYPE;
-export const EXPORT_TYPES = Object.keys(FILE_TYPE) as ExportType[];
+export const EXPORT_TYPES: ExportType[] = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'];
 
 const GGML_OF: Record<ExportType, number> = { f32: GGML.F32, f16: GGML.F16, bf16: GGML.BF16, q8_0: GGML.Q8_0, q4_0: GGML.Q4_0 };
 
