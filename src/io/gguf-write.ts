@@ -25,6 +25,10 @@ export const kv = {
   strs: (key: string, value: readonly string[]): KvEntry => ({ key, type: GgufType.ARRAY, itemType: GgufType.STRING, value }),
   i32s: (key: string, value: readonly number[]): KvEntry => ({ key, type: GgufType.ARRAY, itemType: GgufType.I32, value }),
   f32s: (key: string, value: readonly number[]): KvEntry => ({ key, type: GgufType.ARRAY, itemType: GgufType.F32, value }),
+  /** any scalar type */
+  of: (key: string, type: GgufType, value: number | bigint | boolean | string): KvEntry => ({ key, type, value }),
+  /** an array of any scalar item type */
+  arr: (key: string, itemType: GgufType, value: readonly (number | string | boolean)[]): KvEntry => ({ key, type: GgufType.ARRAY, itemType, value }),
 };
 
 export interface TensorToWrite {
@@ -51,6 +55,7 @@ class Bytes {
   i32(v: number): void { this.room(4); this.buf.writeInt32LE(v, this.len); this.len += 4; }
   u64(v: number | bigint): void { this.room(8); this.buf.writeBigUInt64LE(BigInt(v), this.len); this.len += 8; }
   f32(v: number): void { this.room(4); this.buf.writeFloatLE(v, this.len); this.len += 4; }
+  raw(n: number, put: (buf: Buffer, at: number) => void): void { this.room(n); put(this.buf, this.len); this.len += n; }
   str(s: string): void {
     const n = Buffer.byteLength(s, 'utf8');
     this.u64(n);
@@ -64,10 +69,15 @@ class Bytes {
 function writeValue(b: Bytes, type: GgufType, v: unknown, where: string): void {
   switch (type) {
     case GgufType.U8: case GgufType.BOOL: b.u8(Number(v)); return;
+    case GgufType.I8: b.raw(1, (buf, o) => buf.writeInt8(v as number, o)); return;
+    case GgufType.U16: b.raw(2, (buf, o) => buf.writeUInt16LE(v as number, o)); return;
+    case GgufType.I16: b.raw(2, (buf, o) => buf.writeInt16LE(v as number, o)); return;
     case GgufType.U32: b.u32(v as number); return;
     case GgufType.I32: b.i32(v as number); return;
     case GgufType.F32: b.f32(v as number); return;
     case GgufType.U64: b.u64(v as number); return;
+    case GgufType.I64: b.raw(8, (buf, o) => buf.writeBigInt64LE(BigInt(v as number), o)); return;
+    case GgufType.F64: b.raw(8, (buf, o) => buf.writeDoubleLE(v as number, o)); return;
     case GgufType.STRING: b.str(v as string); return;
   }
   throw new GgufError(`${where}: writing value type ${type} is not supported`, { code: 'E_GGUF_WRITE' });
