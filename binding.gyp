@@ -16,7 +16,8 @@
         "native/optim.cc",
         "native/convert.cc",
         "native/elementwise.cc",
-        "native/minhash.cc"
+        "native/minhash.cc",
+        "native/quant.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -107,5 +107,6 @@ void RegisterOptim(Napi::Env env, Napi::Object exports);
 void RegisterConvert(Napi::Env env, Napi::Object exports);
 void RegisterElementwise(Napi::Env env, Napi::Object exports);
 void RegisterMinhash(Napi::Env env, Napi::Object exports);  // data pipeline: MinHash signatures (native/minhash.cc)
+void RegisterQuant(Napi::Env env, Napi::Object exports);    // inference: Q8_0/Q4_0/bf16/f16 weights (native/quant.cc)
 
 }  // namespace dsllm

@@ -8,6 +8,9 @@
 //   - every kernel validates its arguments and throws an Error naming the kernel and the argument.
 import type { F32, FloatData, I32, U16 } from './dtype.js';
 
+/** Storage formats of inference weights; q8_0/q4_0 are GGUF's 32-element blocks (infer/weight-source.ts). */
+export type WeightFormat = 'f32' | 'bf16' | 'f16' | 'q8_0' | 'q4_0';
+
 export interface GemmArgs {
   m: number; n: number; k: number;
   /** op(A) is m×k: stored m×k (lda ≥ k), or k×m when transA (lda ≥ m). f32 or bf16. */
@@ -101,4 +104,21 @@ export interface Kernels {
     shape: number[], strides: number[], offset: number): void;
   /** index of the first NaN/±Inf in x[0..n), or −1 */
   firstNonFinite(x: F32, n: number): number;
+
+  // ---- inference weights: GGUF block formats and 16-bit storage (native/quant.cc) --------------
+  /** x[0..n) (n a multiple of 32) to q8_0/q4_0 blocks, rounding as ggml's reference quantizers */
+  quantize(out: Uint8Array, x: F32, fmt: 'q8_0' | 'q4_0', n: number): void;
+  /** n elements stored in `fmt` (raw bytes) to f32 */
+  dequantize(out: F32, w: Uint8Array, fmt: WeightFormat, n: number): void;
+  /** out[i,:] = row ids[i] of w [V, k] (stored in `fmt`) as f32 */
+  embedRows(out: F32, ids: I32, w: Uint8Array, fmt: WeightFormat, N: number, k: number, V: number): void;
+  /**
+   * y [rows, n] = x [rows, k] · Wᵀ with W [n, k] stored in `fmt`. mode 'dot' (few rows, memory-bound):
+   * x quantized to q8_0 blocks for q8_0/q4_0 weights (int8 dot products, as ggml), kept f32 against
+   * bf16/f16 weights. mode 'gemm' (many rows): x and the dequantized weights rounded to bf16 (f16
+   * weights: both f32) into the blocked GEMM.
+   */
+  matmulQuant(y: F32, x: F32, w: Uint8Array, fmt: Exclude<WeightFormat, 'f32'>, rows: number, n: number, k: number, mode: 'dot' | 'gemm'): void;
+  /** reads every byte of buf once (all threads) and returns a checksum: measures memory bandwidth */
+  streamRead(buf: Uint8Array): number;
 }

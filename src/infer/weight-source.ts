@@ -3,6 +3,7 @@
 // (infer/hf-source.ts), GGUF files (io/gguf*), or an in-memory DeepSeekLM (infer/model-source.ts)
 // all implement it, and `InferenceModel.fromSource()` builds the model from any of them.
 import type { ModelConfig } from '../nn/config.js';
+import type { WeightFormat } from '../core/backend.js';
 
 /**
  * Storage formats of a weight. f32/bf16/f16 are plain row-major element arrays (16-bit formats as bit
@@ -12,7 +13,7 @@ import type { ModelConfig } from '../nn/config.js';
  *     nibble and element j+16 in its high nibble;                   x = d·(q − 8)
  * A quantized matrix [rows, cols] needs cols % 32 = 0 and takes rows·cols/32 blocks, row after row.
  */
-export type WeightDType = 'f32' | 'bf16' | 'f16' | 'q8_0' | 'q4_0';
+export type WeightDType = WeightFormat;
 
 export const QK = 32;
 export const BLOCK_BYTES = { q8_0: 34, q4_0: 18 } as const;

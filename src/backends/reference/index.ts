@@ -10,6 +10,7 @@ import { lossKernels } from './loss.js';
 import { optimKernels } from './optim.js';
 import { convertKernels } from './convert.js';
 import { elementwiseKernels } from './elementwise.js';
+import { quantKernels } from './quant.js';
 
 export const referenceKernels: Kernels = {
   name: 'reference',
@@ -23,4 +24,5 @@ export const referenceKernels: Kernels = {
   ...optimKernels,
   ...convertKernels,
   ...elementwiseKernels,
+  ...quantKernels,
 };

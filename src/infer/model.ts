@@ -1,0 +1,258 @@
+// The inference model: DeepSeek LLM / LLaMA forward with per-sequence KV caches, batched prefill and
+// continuous-batching steps (linear layers over every new row of every sequence at once, attention
+// per sequence against its own cache). No autograd and no tensors: plain Float32Array scratch
+// buffers, sized for the largest step seen and reused, so decoding allocates nothing per token but
+// the returned logits.
+import { kernels } from '../core/runtime.js';
+import type { AttentionArgs } from '../core/backend.js';
+import { ropeTables, type RopeTables } from '../ops/rope.js';
+import { headDim, type ModelConfig } from '../nn/config.js';
+import type { DeepSeekLM } from '../nn/deepseek.js';
+import type { CausalLM, Sequence, StepInput } from './types.js';
+import { ContextOverflowError } from './errors.js';
+import { loadWeights, type LoadOptions, type ModelWeights } from './load.js';
+import { ModuleWeightSource } from './model-source.js';
+import type { WeightSource } from './weight-source.js';
+import { HFDirSource } from './hf-source.js';
+
+/** KV cache rows allocated first; the cache doubles as the sequence grows, up to its capacity */
+const KV_INITIAL_ROWS = 256;
+
+class KvSequence implements Sequence {
+  length = 0;
+  /** rows allocated in each layer's k/v buffers (≥ length, ≤ capacity) */
+  rows = 0;
+  k: Float32Array[] = [];
+  v: Float32Array[] = [];
+  freed = false;
+  constructor(readonly id: number, readonly capacity: number, readonly owner: InferenceModel) {}
+}
+
+export interface InferenceOptions extends LoadOptions {
+  /** real token rows of the head (ids ≥ this are padding, never sampled); default config.vocab_size */
+  vocabSize?: number;
+}
+
+export class InferenceModel implements CausalLM {
+  readonly config: ModelConfig;
+  readonly vocabSize: number;
+  private readonly w: ModelWeights;
+  private readonly tables: RopeTables;
+  private readonly H: number;
+  private readonly Hkv: number;
+  private readonly D: number;
+  private nextId = 1;
+  private readonly live = new Set<KvSequence>();
+  private readonly attn: AttentionArgs;
+  private disposed = false;
+  // scratch, [rows, ·] row-major, grown to the largest step
+  private cap = 0;
+  private ids = new Int32Array(0);
+  private x = new Float32Array(0);
+  private xn = new Float32Array(0);
+  private q = new Float32Array(0);
+  private kb = new Float32Array(0);
+  private vb = new Float32Array(0);
+  private att = new Float32Array(0);
+  private proj = new Float32Array(0);
+  private gate = new Float32Array(0);
+  private up = new Float32Array(0);
+  private sel = new Float32Array(0);
+
+  constructor(weights: ModelWeights, opts: InferenceOptions = {}) {
+    this.w = weights;
+    const c = (this.config = weights.config);
+    this.vocabSize = Math.min(opts.vocabSize ?? c.vocab_size, c.vocab_size);
+    this.H = c.num_attention_heads; this.Hkv = c.num_key_value_heads; this.D = headDim(c);
+    this.tables = ropeTables(c.max_position_embeddings, this.D, c.rope_theta);
+    this.attn = { B: 1, Tq: 1, Tk: 1, H: this.H, Hkv: this.Hkv, D: this.D, kvCap: 1, causal: true };
+  }
+
+  /** from any weight source (HF directory, GGUF file, …) */
+  static fromSource(src: WeightSource, opts: InferenceOptions = {}): InferenceModel {
+    return new InferenceModel(loadWeights(src, opts), opts);
+  }
+
+  /** from an in-memory model; f32 weights are shared with it (no copy) unless opts.weights converts */
+  static fromModel(model: DeepSeekLM, opts: InferenceOptions = {}): InferenceModel {
+    return InferenceModel.fromSource(new ModuleWeightSource(model), opts);
+  }
+
+  /** from a Hugging Face model directory (single or sharded safetensors; f32, bf16, f16); the real
+   *  vocabulary size comes from its tokenizer.json when there is one */
+  static fromHFDir(dir: string, opts: InferenceOptions = {}): InferenceModel {
+    const src = new HFDirSource(dir);
+    return InferenceModel.fromSource(src, { vocabSize: src.tokenizerVocabSize(), ...opts });
+  }
+
+  /** bytes of weights read per decoded token (every matrix once; the embedding row is negligible) */
+  weightBytesPerToken(): number {
+    let b = this.w.head.byteLength + this.w.norm.byteLength;
+    for (const l of this.w.layers) {
+      for (const m of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) b += m.byteLength;
+      b += l.attnNorm.byteLength + l.mlpNorm.byteLength;
+    }
+    return b;
+  }
+
+  /** storage format of each kind of matrix, e.g. { embed: 'q8_0', layers: 'q8_0', head: 'q8_0' } */
+  formats(): { embed: string; layers: string; head: string } {
+    const kinds = new Set(this.w.layers.flatMap((l) => [l.q, l.k, l.v, l.o, l.gate, l.up, l.down].map((m) => m.dtype)));
+    return { embed: this.w.embed.dtype, layers: [...kinds].join('+'), head: this.w.head.dtype };
+  }
+
+  newSequence(capacity = this.config.max_position_embeddings): Sequence {
+    this.alive();
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > this.config.max_position_embeddings) {
+      throw new ContextOverflowError(`sequence capacity must be an integer in [1, ${this.config.max_position_embeddings}] (max_position_embeddings), got ${capacity}`);
+    }
+    const s = new KvSequence(this.nextId++, capacity, this);
+    this.live.add(s);
+    return s;
+  }
+
+  truncate(seq: Sequence, length: number): void {
+    const s = this.own(seq);
+    if (!Number.isInteger(length) || length < 0 || length > s.length) throw new RangeError(`truncate: length must be an integer in [0, ${s.length}], got ${length}`);
+    s.length = length;
+  }
+
+  freeSequence(seq: Sequence): void {
+    const s = this.own(seq);
+    s.k = []; s.v = []; s.rows = 0; s.length = 0; s.freed = true;
+    this.live.delete(s);
+  }
+
+  dispose(): void {
+    for (const s of [...this.live]) this.freeSequence(s);
+    this.disposed = true;
+    this.cap = 0;
+    for (const k of ['x', 'xn', 'q', 'kb', 'vb', 'att', 'proj', 'gate', 'up', 'sel'] as const) this[k] = new Float32Array(0);
+  }
+
+  step(inputs: StepInput[]): Float32Array {
+    this.alive();
+    const c = this.config, V = c.vocab_size;
+    let R = 0, nOut = 0;
+    for (const [i, inp] of inputs.entries()) {
+      const s = this.own(inp.seq);
+      for (let j = 0; j < i; j++) if (inputs[j].seq === s) throw new RangeError(`step: sequence ${s.id} appears twice (inputs ${j} and ${i})`);
+      const n = inp.tokens.length;
+      if (n === 0) throw new RangeError(`step: input ${i} has no tokens`);
+      if (s.length + n > s.capacity) {
+        throw new ContextOverflowError(`sequence ${s.id}: ${s.length} cached + ${n} new tokens exceed its capacity of ${s.capacity} tokens (max_position_embeddings ${c.max_position_embeddings})`);
+      }
+      for (let t = 0; t < n; t++) {
+        const id = inp.tokens[t];
+        if (!(id >= 0 && id < V)) throw new RangeError(`step: input ${i} token ${t} = ${id} is outside the vocabulary [0, ${V})`);
+      }
+      R += n;
+      nOut += inp.allLogits ? n : 1;
+    }
+    if (R === 0) return new Float32Array(0);
+    this.ensureScratch(R);
+    for (const inp of inputs) this.ensureKv(inp.seq as KvSequence, inp.seq.length + inp.tokens.length);
+
+    const k = kernels(), d = c.hidden_size, qd = this.H * this.D, kvd = this.Hkv * this.D, F = c.intermediate_size;
+    const eps = c.rms_norm_eps;
+    let r = 0;
+    for (const inp of inputs) { this.ids.set(inp.tokens, r); r += inp.tokens.length; }
+    this.w.embed.gatherRows(this.x, this.ids, R);
+
+    for (let l = 0; l < this.w.layers.length; l++) {
+      const L = this.w.layers[l];
+      k.rmsnormForward(this.xn, null, this.x, L.attnNorm, R, d, eps);
+      L.q.matmul(this.q, this.xn, R);
+      L.k.matmul(this.kb, this.xn, R);
+      L.v.matmul(this.vb, this.xn, R);
+      let row = 0;
+      for (const inp of inputs) {
+        const s = inp.seq as KvSequence, n = inp.tokens.length;
+        const one = row === 0 && n === R;  // a single sequence uses the buffers whole (no views)
+        const q = one ? this.q : this.q.subarray(row * qd, (row + n) * qd);
+        const kn = this.kb.subarray(row * kvd, (row + n) * kvd);
+        k.ropeForward(q, q, this.tables.cos, this.tables.sin, 1, n, this.H, this.D, s.length);
+        k.ropeForward(kn, kn, this.tables.cos, this.tables.sin, 1, n, this.Hkv, this.D, s.length);
+        s.k[l].set(kn, s.length * kvd);
+        s.v[l].set(this.vb.subarray(row * kvd, (row + n) * kvd), s.length * kvd);
+        const a = this.attn;
+        a.Tq = n; a.Tk = s.length + n; a.kvCap = s.rows;
+        k.attentionForward(one ? this.att : this.att.subarray(row * qd, (row + n) * qd), null, q, s.k[l], s.v[l], a);
+        row += n;
+      }
+      L.o.matmul(this.proj, this.att, R);
+      k.add(this.x, this.x, this.proj, R * d);
+      k.rmsnormForward(this.xn, null, this.x, L.mlpNorm, R, d, eps);
+      L.gate.matmul(this.gate, this.xn, R);
+      L.up.matmul(this.up, this.xn, R);
+      k.swigluForward(this.gate, this.gate, this.up, R * F);
+      L.down.matmul(this.proj, this.gate, R);
+      k.add(this.x, this.x, this.proj, R * d);
+    }
+    for (const inp of inputs) (inp.seq as KvSequence).length += inp.tokens.length;
+
+    // rows that need logits, gathered, normed, through the head
+    let src = 0, dst = 0;
+    for (const inp of inputs) {
+      const n = inp.tokens.length;
+      if (inp.allLogits) {
+        this.sel.set(this.x.subarray(src * d, (src + n) * d), dst * d);
+        dst += n;
+      } else {
+        this.sel.set(this.x.subarray((src + n - 1) * d, (src + n) * d), dst * d);
+        dst += 1;
+      }
+      src += n;
+    }
+    k.rmsnormForward(this.sel, null, this.sel, this.w.norm, nOut, d, eps);
+    const logits = new Float32Array(nOut * V);
+    this.w.head.matmul(logits, this.sel, nOut);
+    return logits;
+  }
+
+  private alive(): void {
+    if (this.disposed) throw new Error('InferenceModel: used after dispose()');
+  }
+
+  private own(seq: Sequence): KvSequence {
+    this.alive();
+    if (!(seq instanceof KvSequence) || seq.owner !== this) throw new Error(`sequence ${seq?.id} does not belong to this model`);
+    if (seq.freed) throw new Error(`sequence ${seq.id} was freed`);
+    return seq;
+  }
+
+  private ensureScratch(R: number): void {
+    if (R <= this.cap) return;
+    const cap = Math.max(R, Math.min(2 * this.cap, 1 << 14));
+    const c = this.config, d = c.hidden_size, qd = this.H * this.D, kvd = this.Hkv * this.D, F = c.intermediate_size;
+    this.cap = cap;
+    this.ids = new Int32Array(cap);
+    this.x = new Float32Array(cap * d);
+    this.xn = new Float32Array(cap * d);
+    this.sel = new Float32Array(cap * d);
+    this.proj = new Float32Array(cap * d);
+    this.q = new Float32Array(cap * qd);
+    this.att = new Float32Array(cap * qd);
+    this.kb = new Float32Array(cap * kvd);
+    this.vb = new Float32Array(cap * kvd);
+    this.gate = new Float32Array(cap * F);
+    this.up = new Float32Array(cap * F);
+  }
+
+  private ensureKv(s: KvSequence, need: number): void {
+    if (need <= s.rows) return;
+    let rows = Math.max(s.rows, Math.min(KV_INITIAL_ROWS, s.capacity));
+    while (rows < need) rows *= 2;
+    rows = Math.min(rows, s.capacity);
+    const kvd = this.Hkv * this.D;
+    for (let l = 0; l < this.w.layers.length; l++) {
+      const k = new Float32Array(rows * kvd), v = new Float32Array(rows * kvd);
+      if (s.length > 0) {
+        k.set(s.k[l].subarray(0, s.length * kvd));
+        v.set(s.v[l].subarray(0, s.length * kvd));
+      }
+      s.k[l] = k; s.v[l] = v;
+    }
+    s.rows = rows;
+  }
+}

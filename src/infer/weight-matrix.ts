@@ -1,0 +1,80 @@
+// One weight matrix [rows, cols] in its storage format, and y = x·Wᵀ on it. f32 goes through the
+// blocked GEMM; bf16, f16, q8_0 and q4_0 through matmulQuant, in 'dot' mode for a few rows (decode:
+// memory-bound, weights read once from storage) and 'gemm' mode above that (prefill: compute-bound).
+import { kernels } from '../core/runtime.js';
+import type { GemmArgs, WeightFormat } from '../core/backend.js';
+import { QK, weightByteSize } from './weight-source.js';
+
+/** rows of x up to which the direct (dot) path beats dequantize-and-GEMM (measured on micro shapes,
+ *  per CPU-second: q8_0 dot 37 µs/row vs gemm mode 17 µs/row at 16 rows for 1536×512) */
+export const DOT_MAX_ROWS = 4;
+
+export class WeightMatrix {
+  /** the f32 view for the GEMM when dtype is f32 */
+  private readonly f32: Float32Array | null;
+  private readonly gemmArgs: GemmArgs | null;
+
+  constructor(readonly dtype: WeightFormat, readonly rows: number, readonly cols: number, readonly data: Uint8Array) {
+    const need = weightByteSize(dtype, rows, cols);
+    if (data.byteLength !== need) throw new RangeError(`WeightMatrix: ${dtype} [${rows}, ${cols}] needs ${need} bytes, got ${data.byteLength}`);
+    if (dtype === 'f32') {
+      // a Float32Array view needs 4-byte alignment; copy the rare misaligned input
+      const d = data.byteOffset % 4 === 0 ? data : data.slice();
+      this.data = d;
+      this.f32 = new Float32Array(d.buffer, d.byteOffset, rows * cols);
+      this.gemmArgs = { m: 0, n: rows, k: cols, a: this.f32, b: this.f32, c: this.f32, transB: true };
+    } else {
+      if (data.byteOffset % 2 !== 0) this.data = data.slice();
+      this.f32 = null;
+      this.gemmArgs = null;
+    }
+  }
+
+  get byteLength(): number { return this.data.byteLength; }
+
+  /** an f32 matrix as the model's own storage (no copy) */
+  static fromF32(x: Float32Array, rows: number, cols: number): WeightMatrix {
+    return new WeightMatrix('f32', rows, cols, new Uint8Array(x.buffer, x.byteOffset, rows * cols * 4));
+  }
+
+  /** whether a [rows, cols] matrix can be stored in fmt (block formats need whole blocks per row) */
+  static canStore(fmt: WeightFormat, cols: number): boolean {
+    return (fmt !== 'q8_0' && fmt !== 'q4_0') || cols % QK === 0;
+  }
+
+  /** the whole matrix as f32 (a new array) */
+  toF32(): Float32Array {
+    const out = new Float32Array(this.rows * this.cols);
+    kernels().dequantize(out, this.data, this.dtype, out.length);
+    return out;
+  }
+
+  /** this matrix converted to fmt (itself when already there) */
+  convert(fmt: WeightFormat): WeightMatrix {
+    if (fmt === this.dtype) return this;
+    const x = this.f32 ?? this.toF32();
+    const n = this.rows * this.cols, k = kernels();
+    if (fmt === 'f32') return WeightMatrix.fromF32(x, this.rows, this.cols);
+    const out = new Uint8Array(weightByteSize(fmt, this.rows, this.cols));
+    if (fmt === 'bf16') k.f32ToBf16(new Uint16Array(out.buffer), x, n);
+    else if (fmt === 'f16') k.f32ToF16(new Uint16Array(out.buffer), x, n);
+    else k.quantize(out, x, fmt, n);
+    return new WeightMatrix(fmt, this.rows, this.cols, out);
+  }
+
+  /** y [m, rows] = x [m, cols] · Wᵀ (y and x may be longer than needed) */
+  matmul(y: Float32Array, x: Float32Array, m: number): void {
+    if (this.gemmArgs) {
+      const g = this.gemmArgs;
+      g.m = m; g.a = x; g.c = y;
+      kernels().gemm(g);
+      return;
+    }
+    kernels().matmulQuant(y, x, this.data, this.dtype as Exclude<WeightFormat, 'f32'>, m, this.rows, this.cols, m <= DOT_MAX_ROWS ? 'dot' : 'gemm');
+  }
+
+  /** out [N, cols] = rows ids of the matrix as f32 (an embedding lookup) */
+  gatherRows(out: Float32Array, ids: Int32Array, N: number): void {
+    kernels().embedRows(out, ids, this.data, this.dtype, N, this.cols, this.rows);
+  }
+}
