@@ -6,8 +6,8 @@ import { closeSync, existsSync, openSync, readFileSync, readSync, statSync } fro
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { selectBackend } from '../backends/select.js';
-import { loadModel } from '../io/hf-dir.js';
-import { loadGgufModel } from '../io/gguf-weights.js';
+import { HFDirSource } from '../infer/hf-source.js';
+import { GgufWeightSource } from '../io/gguf-weights.js';
 import { EXPORT_TYPES, exportGguf, type ExportType } from '../io/gguf-export.js';
 import { byteTokenizer } from '../io/gguf-tokenizer.js';
 import { readGguf } from '../io/gguf.js';
@@ -73,9 +73,10 @@ export function registerExport(program: Command): void {
       if (!existsSync(o.model)) throw new UserError(`--model ${o.model}: no such file or directory`);
       await selectBackend();
       const t0 = Date.now();
-      const model = isGguf(o.model) ? loadGgufModel(o.model) : loadModel(o.model);
-      const { tok, from } = pickTokenizer(o, model.config.vocab_size);
-      const r = exportGguf(model, o.out, { type: o.type as ExportType, tokenizer: tok, pre: o.pre, chatTemplate: chatTemplateOf(o), name: o.name });
+      // streamed: one tensor in memory at a time, so a 7B checkpoint exports within a few GB
+      const src = isGguf(o.model) ? new GgufWeightSource(o.model) : new HFDirSource(o.model);
+      const { tok, from } = pickTokenizer(o, src.config.vocab_size);
+      const r = exportGguf(src, o.out, { type: o.type as ExportType, tokenizer: tok, pre: o.pre, chatTemplate: chatTemplateOf(o), name: o.name });
       const mb = (statSync(o.out).size / 2 ** 20).toFixed(1);
       process.stderr.write(`wrote ${o.out}: ${r.tensors} tensors, ${mb} MiB, ${o.type}; tokenizer ${from}` +
         (r.fallbacks.length ? `; ${r.fallbacks.length} matrices as f16 (rows not a multiple of 32): ${r.fallbacks.join(', ')}` : '') +

@@ -174,6 +174,15 @@ test('Q8_0/Q4_0 round trips stay within half a step (a full step where Q4_0 clam
   }
 });
 
+test('the native quantize kernel (used by export) writes the same blocks as the TypeScript ggml reference', () => {
+  const x = Float32Array.from(randn(new Rng(8), 32 * 4096), (v, i) => v * (1 + (i % 5)) * (i % 97 === 0 ? 0 : 1));
+  for (const [fmt, f, bytes] of [['q8_0', quantizeQ8_0, 34], ['q4_0', quantizeQ4_0, 18]] as const) {
+    const out = new Uint8Array(4096 * bytes);
+    kernels().quantize(out, x, fmt, x.length);
+    assert.deepEqual(out, f(x), fmt);
+  }
+});
+
 test('f16 and bf16 rounding equals the native kernels (round to nearest even, subnormals, overflow)', () => {
   const xs = Float32Array.from([
     ...randn(new Rng(6), 2000, 3), 65504, 65519, 65520, 1e6, -1e6, 5.96e-8, 2.98e-8, 2.99e-8, 6.1e-5, 1e-10, 0, -0,
