@@ -21,7 +21,10 @@ import { exportGguf } from '../../src/io/gguf-export.js';
 import { loadGgufModel } from '../../src/io/gguf-weights.js';
 import { trainBpe } from '../../src/tokenizer/trainer.js';
 import { loadTokenizer } from '../../src/tokenizer/formats/load.js';
-import { loadLlamaCpp, llamaCppGreedy } from '../../bench/llama-cpp.js';
+import { GgufWeightSource } from '../../src/io/gguf-weights.js';
+import { InferenceModel } from '../../src/infer/model.js';
+import type { CausalLM } from '../../src/infer/types.js';
+import { loadLlamaCpp, llamaCppGreedy, type LlamaCppRun } from '../../bench/llama-cpp.js';
 import { SKIP as NO_DATA, data } from '../tokenizer/data.js';
 
 await selectBackend('native');
@@ -67,6 +70,36 @@ function oursGreedy(model: DeepSeekLM, prompt: number[], maxNew: number): { gene
   return { generated, logprobs: logSoftmax(forwardLogits(model, ids.slice(0, -1)), V) };
 }
 
+/** greedy continuation with the inference model's KV cache: one prefill step, then a token at a time */
+function causalGreedy(m: CausalLM, prompt: number[], maxNew: number): { generated: number[]; logprobs: Float64Array[] } {
+  const V = m.config.vocab_size;
+  const seq = m.newSequence(prompt.length + maxNew);
+  const logprobs = logSoftmax(m.step([{ seq, tokens: Int32Array.from(prompt), allLogits: true }]), V);
+  const generated: number[] = [];
+  for (;;) {
+    const last = logprobs[logprobs.length - 1];
+    let best = 0;
+    for (let v = 1; v < V; v++) if (last[v] > last[best]) best = v;
+    generated.push(best);
+    if (generated.length === maxNew) break;
+    logprobs.push(...logSoftmax(m.step([{ seq, tokens: Int32Array.of(best) }]), V));
+  }
+  m.freeSequence(seq);
+  return { generated, logprobs };
+}
+
+/** the GGUF file run by dsllm's inference model (weights as stored), against llama.cpp's run */
+function checkCausal(path: string, theirs: LlamaCppRun, prompt: number[], maxNew: number, what: string): number {
+  const m = InferenceModel.fromSource(new GgufWeightSource(path));
+  try {
+    const mine = causalGreedy(m, prompt, maxNew);
+    assert.deepEqual(mine.generated, theirs.generated, `${what}: InferenceModel greedy continuation`);
+    return maxAbsDiff(mine.logprobs, theirs.logprobs);
+  } finally {
+    m.dispose();
+  }
+}
+
 function maxAbsDiff(a: Float64Array[], b: Float64Array[]): number {
   assert.equal(a.length, b.length, 'rows');
   let m = 0;
@@ -96,7 +129,9 @@ test('a dsllm-trained model (byte-level vocabulary) exported to GGUF f32: llama.
   const { theirs, ours, diff } = await compare(path, model, prompt, 80);
   assert.deepEqual(theirs.generated, ours.generated, 'greedy continuation of 80 tokens');
   assert.ok(diff <= 1e-3, `log-softmax max abs diff ${diff}`);
-  console.log(`trained: 80 greedy tokens identical, max |Δ log p| = ${diff.toExponential(2)} over ${ours.logprobs.length} positions; text ${JSON.stringify(Buffer.from(ours.generated.filter((t) => t < 256)).toString('latin1'))}`);
+  const dc = checkCausal(path, theirs, prompt, 80, 'trained');
+  assert.ok(dc <= 1e-3, `InferenceModel log-softmax max abs diff ${dc}`);
+  console.log(`trained: 80 greedy tokens identical, max |Δ log p| = ${diff.toExponential(2)} (DeepSeekLM), ${dc.toExponential(2)} (InferenceModel on the GGUF) over ${ours.logprobs.length} positions; text ${JSON.stringify(Buffer.from(ours.generated.filter((t) => t < 256)).toString('latin1'))}`);
 });
 
 // 7B-shaped (SwiGLU width 2.6875·d rounded to the block, GQA 8:2, head 32), random weights, a small
@@ -125,7 +160,9 @@ test('random 7B-shaped GQA model with a BPE vocabulary, GGUF f32: llama.cpp agre
   const { theirs, ours, diff } = await compare(bpePath, model, PROMPT, 64);
   assert.deepEqual(theirs.generated, ours.generated, 'greedy continuation of 64 tokens');
   assert.ok(diff <= 1e-3, `log-softmax max abs diff ${diff}`);
-  console.log(`gqa f32: 64 greedy tokens identical, max |Δ log p| = ${diff.toExponential(2)}`);
+  const dc = checkCausal(bpePath, theirs, PROMPT, 64, 'gqa');
+  assert.ok(dc <= 1e-3, `InferenceModel log-softmax max abs diff ${dc}`);
+  console.log(`gqa f32: 64 greedy tokens identical, max |Δ log p| = ${diff.toExponential(2)} (DeepSeekLM), ${dc.toExponential(2)} (InferenceModel on the GGUF)`);
   // the vocabulary went along: llama.cpp tokenizes text as dsllm does
   const p = 'error' in peer ? null : peer;
   const lm = await p!.llama.loadModel({ modelPath: bpePath, vocabOnly: true });
@@ -154,6 +191,15 @@ for (const type of ['q8_0', 'q4_0'] as const) {
     // llama.cpp also quantizes the activations to Q8_0 for these matmuls, so the match is close, not
     // exact: within 0.1, and much closer to the dequantized model than the unquantized one is
     assert.ok(dLlama <= 0.1, `log-softmax max abs diff ${dLlama}`);
+    // dsllm's inference model on the same file, weights kept quantized, one token per step (its
+    // single-row kernels quantize activations to Q8_0 as ggml does)
+    const m = InferenceModel.fromSource(new GgufWeightSource(path));
+    const seq = m.newSequence(prompt.length);
+    const rows = prompt.flatMap((t) => logSoftmax(m.step([{ seq, tokens: Int32Array.of(t) }]), V));
+    m.dispose();
+    const dInfer = maxAbsDiff(rows, theirs.logprobs);
+    console.log(`${type}: InferenceModel (${type} kernels, token by token) vs llama.cpp: max |Δ log p| ${dInfer.toExponential(2)}`);
+    assert.ok(dInfer <= (type === 'q8_0' ? 1e-3 : 0.1), `InferenceModel vs llama.cpp ${dInfer}`);
     if (type === 'q4_0') assert.ok(dLlama < 0.25 * dWeights, `llama.cpp ${dLlama} vs weight quantization error ${dWeights}`);
   });
 }
