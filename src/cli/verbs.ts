@@ -9,6 +9,7 @@ import { registerScaling } from './scaling.js';
 import { registerGenerate } from './generate.js';
 import { registerChat } from './chat.js';
 import { registerServe } from './serve.js';
+import { registerExport } from './export.js';
 
 export function registerVerbs(program: Command): void {
   registerInfo(program);
@@ -16,6 +17,7 @@ export function registerVerbs(program: Command): void {
   registerTokenizer(program);
   registerTrain(program);
   registerScaling(program);
+  registerExport(program);
   registerDemo(program);
   registerGenerate(program);
   registerChat(program);
