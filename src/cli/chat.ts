@@ -9,11 +9,9 @@ import { loadCausalLM } from '../infer/load-causal-lm.js';
 import { createEngine } from '../infer/engine.js';
 import { chatPromptIds, type ChatMessage } from '../infer/chat-prompt.js';
 import { UserError, isUserError } from './errors.js';
-import { addModelOptions, addSamplingOptions, intFlag, samplingFromFlags, type SamplingFlags } from './infer-flags.js';
+import { addModelOptions, addSamplingOptions, intFlag, loadOptionsFromFlags, samplingFromFlags, type ModelFlags, type SamplingFlags } from './infer-flags.js';
 
-interface ChatFlags extends SamplingFlags {
-  model: string;
-  tokenizer?: string;
+interface ChatFlags extends SamplingFlags, ModelFlags {
   system?: string;
   maxTokens: string;
 }
@@ -31,7 +29,7 @@ export function registerChat(program: Command): void {
   cmd.action(async (o: ChatFlags) => {
     const maxTokens = intFlag('--max-tokens', o.maxTokens, 1);
     await selectBackend();
-    const loaded = loadCausalLM(o.model, { tokenizer: o.tokenizer });
+    const loaded = loadCausalLM(o.model, loadOptionsFromFlags(o));
     const { model, tokenizer } = loaded;
     if (!tokenizer) throw new UserError(`chat needs a tokenizer: ${o.model} has no tokenizer.json (give --tokenizer)`);
     const sampling = samplingFromFlags(o, loaded.sampling);

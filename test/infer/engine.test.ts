@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectBackend } from '../../src/backends/select.js';
 import { RecomputeLM } from '../../src/infer/recompute.js';
+import { InferenceModel } from '../../src/infer/model.js';
 import { createEngine, heldBack, firstStop } from '../../src/infer/engine.js';
 import { InferenceError } from '../../src/infer/generate-errors.js';
 import type { GenerationRequest, TokenEvent } from '../../src/infer/types.js';
@@ -17,7 +18,7 @@ test('greedy engine output equals the full-recompute argmax loop (padding rows m
   // make two padding rows (ids 60..63 are padding with vocabSize 60) win every argmax if unmasked
   const C = lm.config.hidden_size;
   for (const r of [61, 62]) for (let c = 0; c < C; c++) lm.lm_head.f32[r * C + c] = lm.lm_head.f32[c] * 50;
-  const model = new RecomputeLM(lm, { vocabSize: 60 });
+  for (const model of [new RecomputeLM(lm, { vocabSize: 60 }), InferenceModel.fromModel(lm, { vocabSize: 60 })]) {
   const engine = createEngine(model, { eosIds: [] });
   for (const prompt of [[5], [3, 9, 27, 2, 44, 8, 13]]) {
     const r = await engine.generate({ prompt: Int32Array.from(prompt), maxTokens: 20, sampling: { temperature: 0 } });
@@ -28,6 +29,7 @@ test('greedy engine output equals the full-recompute argmax loop (padding rows m
     assert.ok(r.ids.every((id) => id < 60));
   }
   await engine.close();
+  }
 });
 
 test('N concurrent requests (mixed sampling, chunked prefill, more requests than batch slots) = each alone', async () => {
@@ -45,16 +47,19 @@ test('N concurrent requests (mixed sampling, chunked prefill, more requests than
     alone.push(await e.generate(r));
     await e.close();
   }
-  const spy = new SpyLM(new RecomputeLM(lm));
-  const engine = createEngine(spy, { maxBatch: 3, prefillChunk: 4 });
-  const together = await Promise.all(reqs.map((r) => engine.generate(r)));
-  assert.deepEqual(together.map((r) => r.ids), alone.map((r) => r.ids));
-  assert.deepEqual(together.map((r) => r.finishReason), alone.map((r) => r.finishReason));
-  // batching really happened, within the limits
-  assert.ok(spy.log.some((s) => s.length >= 3), 'some step decoded 3 sequences together');
-  assert.ok(spy.log.every((s) => s.length <= 3));
-  assert.equal(spy.live.size, 0, 'every cache freed');
-  await engine.close();
+  // the oracle, and the KV-cached model whose linear layers really see every sequence's rows at once
+  for (const inner of [new RecomputeLM(lm), InferenceModel.fromModel(lm)]) {
+    const spy = new SpyLM(inner);
+    const engine = createEngine(spy, { maxBatch: 3, prefillChunk: 4 });
+    const together = await Promise.all(reqs.map((r) => engine.generate(r)));
+    assert.deepEqual(together.map((r) => r.ids), alone.map((r) => r.ids), inner.constructor.name);
+    assert.deepEqual(together.map((r) => r.finishReason), alone.map((r) => r.finishReason));
+    // batching really happened, within the limits
+    assert.ok(spy.log.some((s) => s.length >= 3), 'some step decoded 3 sequences together');
+    assert.ok(spy.log.every((s) => s.length <= 3));
+    assert.equal(spy.live.size, 0, 'every cache freed');
+    await engine.close();
+  }
 });
 
 test('chunked prefill: a long prompt does not stall the decoding of others', async () => {
