@@ -115,10 +115,14 @@ export class GenerationEngine implements Engine {
   private prepare(req: GenerationRequest, onToken?: (e: TokenEvent) => void): Active {
     if (this.closed) throw new InferenceError('the engine is closed');
     const V = this.model.config.vocab_size;
-    const prompt = req.prompt instanceof Int32Array ? req.prompt : Int32Array.from(req.prompt as ArrayLike<number>);
+    const raw: unknown = req.prompt;
+    if (!(raw instanceof Int32Array) && !(Array.isArray(raw) && raw.every((x) => Number.isSafeInteger(x)))) {
+      throw new InferenceError('the prompt must be token ids (an Int32Array or an array of integers)');
+    }
+    const prompt = raw instanceof Int32Array ? raw : Int32Array.from(raw as number[]);
     if (prompt.length === 0) throw new InferenceError('the prompt is empty: give at least one token');
     for (let i = 0; i < prompt.length; i++) {
-      if (!Number.isInteger(prompt[i]) || prompt[i] < 0 || prompt[i] >= V) throw new InferenceError(`prompt token ${i} is id ${prompt[i]}, outside the model's vocabulary (0..${V - 1})`);
+      if (prompt[i] < 0 || prompt[i] >= V) throw new InferenceError(`prompt token ${i} is id ${prompt[i]}, outside the model's vocabulary (0..${V - 1})`);
     }
     if (prompt.length >= this.context) {
       throw new InferenceError(`the prompt has ${prompt.length} tokens; the model's context is ${this.context}, so a prompt may have at most ${this.context - 1}`);

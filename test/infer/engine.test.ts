@@ -182,6 +182,8 @@ test('context limits: prompt too long is refused, generation stops at the contex
   await assert.rejects(engine.generate({ prompt: new Int32Array(0), maxTokens: 1 }), /prompt is empty/);
   await assert.rejects(engine.generate({ prompt: Int32Array.of(300), maxTokens: 1 }), /id 300, outside the model's vocabulary \(0\.\.259\)/);
   await assert.rejects(engine.generate({ prompt: Int32Array.of(1), maxTokens: -1 }), /maxTokens -1/);
+  await assert.rejects(engine.generate({ prompt: [1, 2.5] as unknown as Int32Array, maxTokens: 1 }), /must be token ids/);
+  assert.equal((await engine.generate({ prompt: [1, 2] as unknown as Int32Array, maxTokens: 1 })).ids.length, 1);
   await assert.rejects(engine.generate({ prompt: Int32Array.of(1), maxTokens: 3, stop: [''] }), /non-empty strings/);
   const r = await engine.generate({ prompt: new Int32Array(12), maxTokens: 100 });
   assert.equal(r.ids.length, 4); // 12 + 4 = 16 = the context
