@@ -57,8 +57,9 @@ test('N concurrent requests (mixed sampling, chunked prefill, more requests than
     // batching really happened, within the limits
     assert.ok(spy.log.some((s) => s.length >= 3), 'some step decoded 3 sequences together');
     assert.ok(spy.log.every((s) => s.length <= 3));
-    assert.equal(spy.live.size, 0, 'every cache freed');
+    assert.ok(spy.live.size <= 1, 'every cache freed but the one kept for prefix reuse');
     await engine.close();
+    assert.equal(spy.live.size, 0, 'close frees the prefix cache');
   }
 });
 
@@ -94,7 +95,7 @@ test('cancellation: abort mid-generation ends with "cancelled", frees the cache,
   assert.equal(rb.finishReason, 'length');
   assert.deepEqual(rb.ids, referenceGreedy(lm, [3], 12));
   assert.deepEqual(ra.ids, rb.ids.slice(0, 5));
-  assert.equal(spy.live.size, 0);
+  assert.deepEqual([...spy.live], [2], 'the cancelled request\'s cache (1) is freed; the finished one (2) kept for reuse');
   // already aborted: never admitted
   const pre = await engine.generate({ prompt: Int32Array.of(3), maxTokens: 5, signal: AbortSignal.abort() });
   assert.equal(pre.finishReason, 'cancelled');
@@ -133,7 +134,7 @@ test('stop strings across token boundaries: held back until settled, never in th
   assert.equal(events[iS + 2].text, 'ST,');
   // no event released a character of the stop string
   assert.ok(events.every((e) => !e.text.includes('STO')));
-  assert.equal(model.live.size, 0);
+  assert.ok(model.live.size <= 1);
   // helpers
   assert.equal(heldBack('abcST', ['STOP', 'TX']), 2);
   assert.equal(heldBack('abcS', ['xyz']), 0);
@@ -222,6 +223,35 @@ test('a throwing callback or model step fails its own requests; the engine keeps
   failNext = true;
   await assert.rejects(engine.generate({ prompt: Int32Array.of(0), maxTokens: 5 }), /device lost/);
   assert.equal((await engine.generate({ prompt: Int32Array.of(0), maxTokens: 3 })).text, 'BCA');
-  assert.equal(model.live.size, 0);
   await engine.close();
+  assert.equal(model.live.size, 0);
+});
+
+test('prefix cache: a prompt extending a finished conversation prefills only the new tokens, same output', async () => {
+  const lm = tinyModel(6, { max_position_embeddings: 96 });
+  for (const inner of [new RecomputeLM(lm), InferenceModel.fromModel(lm)]) {
+    const spy = new SpyLM(inner);
+    const engine = createEngine(spy, { eosIds: [], prefixCache: 2 });
+    const fresh = createEngine(new RecomputeLM(lm), { eosIds: [], prefixCache: 0 });
+    const turn1 = Int32Array.of(5, 6, 7, 8, 9, 10);
+    const r1 = await engine.generate({ prompt: turn1, maxTokens: 6, sampling: { temperature: 0 } });
+    // turn 2: the whole first exchange plus new tokens
+    const turn2 = Int32Array.from([...turn1, ...r1.ids, 11, 12, 13]);
+    const before = spy.log.length;
+    const r2 = await engine.generate({ prompt: turn2, maxTokens: 6, sampling: { temperature: 0.9, seed: 4 } });
+    assert.deepEqual(r2.ids, (await fresh.generate({ prompt: turn2, maxTokens: 6, sampling: { temperature: 0.9, seed: 4 } })).ids, inner.constructor.name);
+    // reused: prompt + 5 fed generated tokens; prefilled: the never-fed last token and the 3 new ones
+    assert.equal(engine.reusedTokens, turn1.length + 5);
+    assert.equal(spy.log[before][0].n, 4);
+    // a prompt that diverges early reuses the common part only; an unrelated one starts afresh
+    const r3 = await engine.generate({ prompt: Int32Array.of(5, 6, 7, 40, 41), maxTokens: 2, sampling: { temperature: 0 } });
+    assert.equal(engine.reusedTokens, turn1.length + 5 + 3);
+    assert.deepEqual(r3.ids, (await fresh.generate({ prompt: Int32Array.of(5, 6, 7, 40, 41), maxTokens: 2, sampling: { temperature: 0 } })).ids);
+    await engine.generate({ prompt: Int32Array.of(50, 51), maxTokens: 2 });
+    assert.equal(engine.reusedTokens, turn1.length + 5 + 3);
+    assert.ok(spy.live.size <= 2);
+    await engine.close();
+    await fresh.close();
+    assert.equal(spy.live.size, 0);
+  }
 });
