@@ -1,10 +1,12 @@
 // One entry point from a path to a runnable model: `loadCausalLM(path)` returns the CausalLM plus what
-// generation needs around it (tokenizer, stop ids, chat template, sampling defaults). Today: HF model
-// directories through io/hf-dir.ts and the full-recompute RecomputeLM. The cached/quantized model
-// (infer/model*, whose infer/load.ts builds weights) and GGUF files plug in here, behind the same function.
+// generation needs around it (tokenizer, stop ids, chat template, sampling defaults). HF model
+// directories run on InferenceModel (KV caches, weights kept or converted: bf16, q8_0, q4_0, …); the
+// full-recompute RecomputeLM (the test oracle) on request. GGUF files plug in here, behind the same function.
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../io/hf-dir.js';
+import { InferenceModel } from './model.js';
+import type { WeightFormat } from '../core/backend.js';
 import { loadTokenizer } from '../tokenizer/formats/load.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import type { CausalLM, SamplingOptions } from './types.js';
@@ -14,6 +16,10 @@ import { InferenceError } from './generate-errors.js';
 export interface LoadCausalLMOptions {
   /** a tokenizer file (tokenizer.json, .gguf vocabulary, tiktoken); default <dir>/tokenizer.json if present */
   tokenizer?: string;
+  /** storage of the weight matrices: 'keep' (default: as stored), or converted to f32/bf16/f16/q8_0/q4_0 */
+  weights?: WeightFormat | 'keep';
+  /** 'cached' (default): InferenceModel with KV caches; 'recompute': RecomputeLM, slow but obviously correct */
+  runner?: 'cached' | 'recompute';
 }
 
 export interface ChatFormat {
@@ -53,6 +59,15 @@ const ids = (v: unknown): number[] | undefined =>
 const tokenText = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as Json).content === 'string' ? (v as Json).content as string : undefined;
 
+/** config.json's vocab_size, read before any weight so a mismatched tokenizer fails fast */
+function readConfigVocab(dir: string): number {
+  const cfgPath = join(dir, 'config.json');
+  if (!existsSync(cfgPath)) throw new InferenceError(`${dir}: no config.json: not a Hugging Face model directory`);
+  const v = readJson(cfgPath)?.vocab_size;
+  if (!Number.isInteger(v) || (v as number) < 1) throw new InferenceError(`${cfgPath}: "vocab_size" must be a positive integer, got ${JSON.stringify(v)}`);
+  return v as number;
+}
+
 /**
  * ids below this are real tokens (ordinary or added); the rest of the embedding is padding. GGUF
  * files fill padded rows with "[PAD<id>]" tokens (llama.cpp's convert_hf_to_gguf): those are padding.
@@ -76,19 +91,24 @@ export function loadCausalLM(path: string, opts: LoadCausalLMOptions = {}): Load
   }
   const tokPath = opts.tokenizer ?? (existsSync(join(path, 'tokenizer.json')) ? join(path, 'tokenizer.json') : undefined);
   const tokenizer = tokPath ? loadTokenizer(tokPath) : undefined;
-  const lm = loadModel(path);
-  const V = lm.config.vocab_size;
+  const V = readConfigVocab(path);
   let vocabSize = V;
   if (tokenizer) {
     vocabSize = realVocabSize(tokenizer);
     if (vocabSize > V) {
-      lm.dispose();
       throw new InferenceError(`${tokPath}: the tokenizer has ids up to ${vocabSize - 1} but the model's vocab_size is ${V}: they do not belong together`);
     }
   }
+  let model: CausalLM;
+  if (opts.runner === 'recompute') {
+    if (opts.weights && opts.weights !== 'keep' && opts.weights !== 'f32') throw new InferenceError(`the recompute runner keeps f32 weights; --weights ${opts.weights} needs the cached runner`);
+    model = new RecomputeLM(loadModel(path), { vocabSize });
+  } else {
+    model = InferenceModel.fromHFDir(path, { vocabSize, weights: opts.weights ?? 'keep' });
+  }
   const gen = readJson(join(path, 'generation_config.json')) ?? {};
   const tcfg = readJson(join(path, 'tokenizer_config.json')) ?? {};
-  const eosIds = ids(gen.eos_token_id) ?? (tokenizer?.spec.eos !== undefined ? [tokenizer.spec.eos] : ids(lm.config.eos_token_id) ?? []);
+  const eosIds = ids(gen.eos_token_id) ?? (tokenizer?.spec.eos !== undefined ? [tokenizer.spec.eos] : ids(model.config.eos_token_id) ?? []);
   const sampling: SamplingOptions = {};
   if (gen.do_sample === false) sampling.temperature = 0;
   else {
@@ -106,5 +126,5 @@ export function loadCausalLM(path: string, opts: LoadCausalLMOptions = {}): Load
     bosToken: tokenText(tcfg.bos_token) ?? special(tokenizer?.spec.bos) ?? '',
     eosToken: tokenText(tcfg.eos_token) ?? special(tokenizer?.spec.eos) ?? '',
   };
-  return { path, model: new RecomputeLM(lm, { vocabSize }), tokenizer, eosIds, chat, sampling };
+  return { path, model, tokenizer, eosIds, chat, sampling };
 }

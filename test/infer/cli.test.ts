@@ -35,6 +35,12 @@ test('generate --prompt-ids --print-ids equals the reference greedy ids (directo
   assert.equal(r.status, 0, r.stderr);
   const want = referenceGreedy(lm, prompt, 24, 260, [EOS]);
   assert.equal(r.stdout, want.join(' ') + '\n');
+  // the full-recompute runner agrees; q8_0 weights run (their greedy path may differ, so only the count)
+  const rr = run(['generate', '--model', noTok, '--prompt-ids', prompt.join(' '), '--max-tokens', '24', '--greedy', '--print-ids', '--recompute']);
+  assert.equal(rr.stdout, r.stdout, rr.stderr);
+  const q = run(['generate', '--model', noTok, '--prompt-ids', prompt.join(' '), '--max-tokens', '8', '--greedy', '--print-ids', '--weights', 'q8_0', '--ignore-eos']);
+  assert.equal(q.status, 0, q.stderr);
+  assert.equal(q.stdout.trim().split(' ').length, 8);
   // --json with the tokenizer: same ids, text = their decoding, seeded sampling reproducible
   const j = JSON.parse(run(['generate', '--model', withTok, '--prompt', 'Hello', '--max-tokens', '24', '--greedy', '--json']).stdout);
   assert.deepEqual(j.ids, want);
