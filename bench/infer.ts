@@ -1,6 +1,6 @@
 // Inference suite: InferenceModel prompt processing (pp256: one 256-token prefill step) and greedy
 // generation (tg128: 128 single-token steps from an empty cache), as llama-bench measures them, for
-// presets micro, small and 1b (--quick: micro only) with f32, q8_0 and q4_0 weights (random, fixed
+// presets micro and small (1b with --case 1b; --quick: micro only) with f32, q8_0 and q4_0 weights (random, fixed
 // seed). Cases `<preset>-<fmt>-<pp256|tg128>`, tok/s, against the llama.cpp peer on the same weights
 // when one is plugged in (see InferPeer below). Every tg128 case also reports the decode's weight
 // traffic, bytes of weights per token × tokens/s, against the memory bandwidth measured in the same
@@ -90,7 +90,8 @@ function timeDecode(m: InferenceModel, n: number, reps: number): number[] {
 
 export async function run(opts: BenchOptions): Promise<void> {
   await selectBackend('native');
-  const presets = opts.quick ? ['micro'] : ['micro', 'small', '1b'];
+  // 1b (4.4 GB of f32 weights to initialize) only when asked for: --case 1b
+  const presets = opts.quick ? ['micro'] : ['micro', 'small', ...(opts.cases.some((c) => c.startsWith('1b')) ? ['1b'] : [])];
   const fmts: InferFormat[] = ['f32', 'q8_0', 'q4_0'];
   const reps = Math.max(1, Math.min(opts.reps, 5));
   const peer = await loadPeer();

@@ -100,6 +100,31 @@ void DequantRow(int fmt, const uint8_t* w, int64_t k, float* out) {
 // one row to bf16 (round to nearest even) for the gemm mode's panels
 void DequantRowBf16(int fmt, const uint8_t* w, int64_t k, uint16_t* out, float* tmp) {
   if (fmt == kBF16) { std::memcpy(out, w, 2 * k); return; }
+#if defined(__AVX512BF16__)
+  // block formats straight to bf16 in registers: q → f32 (exact), ·d (one rounding, as DequantRow), → bf16
+  if (fmt == kQ8) {
+    for (int64_t b = 0; b < k / QK; ++b, w += kQ8Bytes) {
+      const __m512 d = _mm512_set1_ps(F16ToF32(LoadU16(w)));
+      __m256i q = _mm256_loadu_si256((const __m256i*)(w + 2));
+      __m512 lo = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_castsi256_si128(q))));
+      __m512 hi = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_extracti128_si256(q, 1))));
+      _mm512_storeu_si512(out + b * QK, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+    }
+    return;
+  }
+  if (fmt == kQ4) {
+    const __m128i m = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
+    for (int64_t b = 0; b < k / QK; ++b, w += kQ4Bytes) {
+      const __m512 d = _mm512_set1_ps(F16ToF32(LoadU16(w)));
+      __m128i raw = _mm_loadu_si128((const __m128i*)(w + 2));
+      __m128i qlo = _mm_sub_epi8(_mm_and_si128(raw, m), eight), qhi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(raw, 4), m), eight);
+      __m512 lo = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(qlo)));
+      __m512 hi = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(qhi)));
+      _mm512_storeu_si512(out + b * QK, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+    }
+    return;
+  }
+#endif
   DequantRow(fmt, w, k, tmp);
   int64_t i = 0;
 #if defined(__AVX512BF16__)
@@ -193,6 +218,44 @@ float DotQ4(const uint8_t* w, const int8_t* xq, const float* xd, const int32_t* 
   }
   return Hsum256(_mm256_add_ps(acc0, acc1)) - 8.0f * corr;
 }
+
+// R x rows (2..4) against one weight row: the weight block and its scale are loaded once for all
+template <int R>
+void DotQ8Rows(const uint8_t* w, const int8_t* xq, const float* xd, int64_t k, int64_t nb, float* out) {
+  __m256 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const float dw = F16ToF32(LoadU16(w + b * kQ8Bytes));
+    __m256i wq = _mm256_loadu_si256((const __m256i*)(w + b * kQ8Bytes + 2));
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      __m256i x = _mm256_loadu_si256((const __m256i*)(xq + r * k + b * QK));
+      __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(x, x), _mm256_sign_epi8(wq, x));
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xd[r * nb + b]), _mm256_cvtepi32_ps(p), acc[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) out[r] = Hsum256(acc[r]);
+}
+
+template <int R>
+void DotQ4Rows(const uint8_t* w, const int8_t* xq, const float* xd, const int32_t* xs, int64_t k, int64_t nb, float* out) {
+  __m256 acc[R];
+  float corr[R];
+  for (int r = 0; r < R; ++r) { acc[r] = _mm256_setzero_ps(); corr[r] = 0.0f; }
+  for (int64_t b = 0; b < nb; ++b) {
+    const float dw = F16ToF32(LoadU16(w + b * kQ4Bytes));
+    __m256i wq = UnpackQ4(w + b * kQ4Bytes + 2);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wq, _mm256_loadu_si256((const __m256i*)(xq + r * k + b * QK)));
+      const float s = dw * xd[r * nb + b];
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(s), _mm256_cvtepi32_ps(p), acc[r]);
+      corr[r] += s * (float)xs[r * nb + b];
+    }
+  }
+  for (int r = 0; r < R; ++r) out[r] = Hsum256(acc[r]) - 8.0f * corr[r];
+}
+#define DSLLM_MULTIROW 1
 #else
 float DotQ8(const uint8_t* w, const int8_t* xq, const float* xd, int64_t nb) {
   float acc = 0.0f;
@@ -253,6 +316,30 @@ void MatmulDot(float* y, const float* x, int64_t rows, const uint8_t* w, int fmt
   parallel_for(n, grain, [&](int64_t j0, int64_t j1, int) {
     for (int64_t j = j0; j < j1; ++j) {
       const uint8_t* wr = w + j * rb;
+#if defined(DSLLM_MULTIROW)
+      if (quant && rows > 1) {  // groups of up to 4 rows share each weight block's load and scale
+        float v[4];
+        for (int64_t r = 0; r < rows; r += 4) {
+          const int R = (int)std::min<int64_t>(4, rows - r);
+          const int8_t* xq = X.q.data() + r * k;
+          const float* xd = X.d.data() + r * nb;
+          const int32_t* xs = X.sum.data() + r * nb;
+          if (fmt == kQ8) {
+            if (R == 4) DotQ8Rows<4>(wr, xq, xd, k, nb, v);
+            else if (R == 3) DotQ8Rows<3>(wr, xq, xd, k, nb, v);
+            else if (R == 2) DotQ8Rows<2>(wr, xq, xd, k, nb, v);
+            else v[0] = DotQ8(wr, xq, xd, nb);
+          } else {
+            if (R == 4) DotQ4Rows<4>(wr, xq, xd, xs, k, nb, v);
+            else if (R == 3) DotQ4Rows<3>(wr, xq, xd, xs, k, nb, v);
+            else if (R == 2) DotQ4Rows<2>(wr, xq, xd, xs, k, nb, v);
+            else v[0] = DotQ4(wr, xq, xd, xs, nb);
+          }
+          for (int i = 0; i < R; ++i) y[(r + i) * n + j] = v[i];
+        }
+        continue;
+      }
+#endif
       for (int64_t r = 0; r < rows; ++r) {
         float v;
         switch (fmt) {
