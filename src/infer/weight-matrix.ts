@@ -62,6 +62,23 @@ export class WeightMatrix {
     return new WeightMatrix(fmt, this.rows, this.cols, out);
   }
 
+  /**
+   * The matrices stacked row-wise into one (q/k/v, gate/up: one matmul instead of several, one
+   * thread-pool dispatch per decode step instead of three). Same format: bytes concatenated (block
+   * formats are per row); mixed formats meet in f32, the one format every other converts to exactly.
+   */
+  static concatRows(ms: WeightMatrix[]): WeightMatrix {
+    const cols = ms[0].cols;
+    if (ms.some((m) => m.cols !== cols)) throw new RangeError(`concatRows: column counts differ (${ms.map((m) => m.cols)})`);
+    const fmt = ms.every((m) => m.dtype === ms[0].dtype) ? ms[0].dtype : 'f32';
+    const parts = ms.map((m) => m.convert(fmt));
+    const rows = parts.reduce((a, m) => a + m.rows, 0);
+    const out = new Uint8Array(weightByteSize(fmt, rows, cols));
+    let off = 0;
+    for (const m of parts) { out.set(m.data, off); off += m.data.byteLength; }
+    return new WeightMatrix(fmt, rows, cols, out);
+  }
+
   /** y [m, rows] = x [m, cols] · Wᵀ (y and x may be longer than needed) */
   matmul(y: Float32Array, x: Float32Array, m: number): void {
     if (this.gemmArgs) {
