@@ -285,19 +285,29 @@ float Dot16(const uint8_t* w8, const float* x, int64_t k) {
   float tail = 0.0f;
 #if defined(__AVX512F__)
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-  auto widen = [](const uint16_t* p) {
-    __m256i h = _mm256_loadu_si256((const __m256i*)p);
+  auto widen = [&](int64_t e) {
+    if (F == kF32) return _mm512_loadu_ps((const float*)w8 + e);
+    __m256i h = _mm256_loadu_si256((const __m256i*)(w + e));
     if (F == kBF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
     return _mm512_cvtph_ps(h);
   };
-  for (; i + 32 <= k; i += 32) {
-    acc0 = _mm512_fmadd_ps(widen(w + i), _mm512_loadu_ps(x + i), acc0);
-    acc1 = _mm512_fmadd_ps(widen(w + i + 16), _mm512_loadu_ps(x + i + 16), acc1);
+  __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+  for (; i + 64 <= k; i += 64) {
+    acc0 = _mm512_fmadd_ps(widen(i), _mm512_loadu_ps(x + i), acc0);
+    acc1 = _mm512_fmadd_ps(widen(i + 16), _mm512_loadu_ps(x + i + 16), acc1);
+    acc2 = _mm512_fmadd_ps(widen(i + 32), _mm512_loadu_ps(x + i + 32), acc2);
+    acc3 = _mm512_fmadd_ps(widen(i + 48), _mm512_loadu_ps(x + i + 48), acc3);
   }
-  for (; i + 16 <= k; i += 16) acc0 = _mm512_fmadd_ps(widen(w + i), _mm512_loadu_ps(x + i), acc0);
+  acc0 = _mm512_add_ps(acc0, acc2); acc1 = _mm512_add_ps(acc1, acc3);
+  for (; i + 32 <= k; i += 32) {
+    acc0 = _mm512_fmadd_ps(widen(i), _mm512_loadu_ps(x + i), acc0);
+    acc1 = _mm512_fmadd_ps(widen(i + 16), _mm512_loadu_ps(x + i + 16), acc1);
+  }
+  for (; i + 16 <= k; i += 16) acc0 = _mm512_fmadd_ps(widen(i), _mm512_loadu_ps(x + i), acc0);
   tail = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
 #endif
   for (; i < k; ++i) {
+    if (F == kF32) { float f; std::memcpy(&f, w8 + 4 * i, 4); tail += f * x[i]; continue; }
     uint16_t h; std::memcpy(&h, w + i, 2);
     tail += (F == kBF16 ? Bf16ToF32(h) : F16ToF32(h)) * x[i];
   }
@@ -346,6 +356,7 @@ void MatmulDot(float* y, const float* x, int64_t rows, const uint8_t* w, int fmt
           case kQ8: v = DotQ8(wr, X.q.data() + r * k, X.d.data() + r * nb, nb); break;
           case kQ4: v = DotQ4(wr, X.q.data() + r * k, X.d.data() + r * nb, X.sum.data() + r * nb, nb); break;
           case kBF16: v = Dot16<kBF16>(wr, x + r * k, k); break;
+          case kF32: v = Dot16<kF32>(wr, x + r * k, k); break;
           default: v = Dot16<kF16>(wr, x + r * k, k); break;
         }
         y[r * n + j] = v;
@@ -363,8 +374,8 @@ void MatmulGemm(float* y, const float* x, int64_t rows, const uint8_t* w, int fm
   GemmParams p;
   p.m = rows; p.k = k; p.transB = true;
   p.lda = k; p.ldb = k; p.ldc = n;
-  if (fmt == kBF16) {  // already a GEMM operand
-    p.n = n; p.a = x; p.b = w; p.bBf16 = true; p.c = y; p.bf16 = true;
+  if (fmt == kBF16 || fmt == kF32) {  // already a GEMM operand
+    p.n = n; p.a = x; p.b = w; p.bBf16 = fmt == kBF16; p.c = y; p.bf16 = fmt == kBF16;
     Gemm(p);
     return;
   }
@@ -496,7 +507,7 @@ Napi::Value EmbedRowsJs(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// matmulQuant(y: Float32Array [rows,n], x: Float32Array [rows,k], w: Uint8Array [n,k] in fmt, fmt 1..4, rows, n, k, mode 0 dot | 1 gemm)
+// matmulQuant(y: Float32Array [rows,n], x: Float32Array [rows,k], w: Uint8Array [n,k] in fmt, fmt 0..4, rows, n, k, mode 0 dot | 1 gemm)
 Napi::Value MatmulQuantJs(const Napi::CallbackInfo& info) {
   const char* op = "matmulQuant";
   Napi::Env env = info.Env();
@@ -504,7 +515,7 @@ Napi::Value MatmulQuantJs(const Napi::CallbackInfo& info) {
   auto y = F32Arg(info, 0, op, "y");
   auto x = F32Arg(info, 1, op, "x");
   auto w = BytesArg(info, 2, op, "w");
-  int fmt = FmtArg(info, 3, op, kBF16);
+  int fmt = FmtArg(info, 3, op, kF32);
   int64_t rows = IntArg(info, 4, op, "rows"), n = IntArg(info, 5, op, "n"), k = IntArg(info, 6, op, "k");
   int64_t mode = IntArg(info, 7, op, "mode");
   Require(env, mode <= 1, op, "mode must be 0 (dot) or 1 (gemm)");
@@ -514,7 +525,7 @@ Napi::Value MatmulQuantJs(const Napi::CallbackInfo& info) {
   NeedLen(env, op, "x", x, rows * k);
   const int64_t need = n * RowBytes(fmt, k);
   Require(env, (int64_t)w.len >= need, op, "argument 'w' holds " + std::to_string(w.len) + " bytes, needs " + std::to_string(need));
-  Require(env, (uintptr_t)w.ptr % 2 == 0, op, "argument 'w' must start at an even byte offset");
+  Require(env, (uintptr_t)w.ptr % (fmt == kF32 ? 4 : 2) == 0, op, std::string("argument 'w' must start at a byte offset that is a multiple of ") + (fmt == kF32 ? "4" : "2"));
   auto ov = [](const void* a, int64_t na, const void* b, int64_t nb2) {
     auto p = (uintptr_t)a, q = (uintptr_t)b;
     return na > 0 && nb2 > 0 && p < q + (uintptr_t)nb2 && q < p + (uintptr_t)na;
