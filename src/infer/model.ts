@@ -82,7 +82,10 @@ export class InferenceModel implements CausalLM {
     return new InferenceModel(loadWeights(src, opts), opts);
   }
 
-  /** from an in-memory model; f32 weights are shared with it (no copy) unless opts.weights converts */
+  /**
+   * from an in-memory model. Matrices that need no conversion (f32 o_proj, down_proj, embedding, head,
+   * norms) are shared with it, not copied: build a new InferenceModel after changing its weights.
+   */
   static fromModel(model: DeepSeekLM, opts: InferenceOptions = {}): InferenceModel {
     return InferenceModel.fromSource(new ModuleWeightSource(model), opts);
   }
