@@ -59,3 +59,20 @@ test('a WeightSource whose bytes disagree with its shape is refused, naming the 
   };
   assert.throws(() => loadWeights(bad), /broken.gguf: "model.layers.0.self_attn.o_proj.weight" holds 16384 bytes, q8_0 \[64,64\] needs 4352/);
 });
+
+test('RandomWeightSource: same seed and name ⇒ same tensor, in any order; loads into the model', async () => {
+  const { RandomWeightSource } = await import('../../src/infer/random-source.js');
+  const { InferenceModel } = await import('../../src/infer/model.js');
+  const a = new RandomWeightSource(tinyGqa, 3), b = new RandomWeightSource(tinyGqa, 3), c = new RandomWeightSource(tinyGqa, 4);
+  const name = 'model.layers.1.mlp.up_proj.weight';
+  const first = a.get(name).bytes;
+  b.get('model.embed_tokens.weight');
+  assert.deepEqual(b.get(name).bytes, first);
+  assert.notDeepEqual(c.get(name).bytes, first);
+  const m = InferenceModel.fromSource(a, { weights: 'q8_0' });
+  assert.deepEqual(m.formats(), { embed: 'q8_0', layers: 'q8_0', head: 'q8_0' });
+  const s = m.newSequence();
+  const lg = m.step([{ seq: s, tokens: Int32Array.of(1, 2, 3) }]);
+  assert.equal(lg.length, tinyGqa.vocab_size);
+  assert.ok(lg.every(Number.isFinite));
+});
