@@ -148,3 +148,19 @@ test('the example sweep specs parse and expand', async () => {
     assert.ok(new Set(jobs.filter((j) => j.kind === 'isoflop').map((j) => j.compute)).size >= 3, `${f}: ≥ 3 IsoFLOP budgets`);
   }
 });
+
+test('first-stage reuse: runs that differ only in budget chain by steps and share the shortest warmup', async () => {
+  const { reuseChains } = await import('../../src/scaling/sweep.js');
+  const s = parseSpec({ seq_len: 32, grid: { budgets: [1e9, 2e9, 4e9], model: { n_layer: 1, d_model: 16 }, batch_tokens: [128, 256], lr: [1e-2, 2e-2] } }, 's');
+  const jobs = expandRuns(s);
+  const chains = reuseChains(jobs);
+  assert.equal(chains.length, 4, 'one chain per (B, η)');
+  for (const c of chains) {
+    assert.deepEqual(c.map((j) => j.compute), [1e9, 2e9, 4e9]);
+    assert.ok(c.every((j) => j.warmup === c[0].warmup && j.batch_tokens === c[0].batch_tokens && j.lr === c[0].lr));
+    assert.ok(Math.round(0.8 * c[0].steps) > c[0].warmup);
+  }
+  // different B/η per budget (factors of the laws): nothing to share
+  const f = expandRuns(parseSpec({ seq_len: 32, grid: { budgets: [1e9, 2e9], model: { n_layer: 1, d_model: 16 }, batch_factors: [1, 2], lr_factors: [1, 2] } }, 's'));
+  assert.equal(reuseChains(f).length, f.length);
+});
