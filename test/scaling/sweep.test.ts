@@ -33,6 +33,8 @@ test('IsoFLOP splits: log-spaced shapes around M_opt, distinct, same budget', ()
     assert.ok(mine.length >= 6, `${mine.length} splits at ${C}`);
     assert.equal(new Set(mine.map((j) => j.M)).size, mine.length);
     for (const j of mine) assert.ok(Math.abs(j.steps * j.batch_tokens * j.M - C) / C < 0.2, `${j.id} spends its budget`);
+    const Ms = mine.map((j) => j.M).sort((p, q) => p - q);
+    for (let i = 1; i < Ms.length; i++) assert.ok(Ms[i] / Ms[i - 1] >= 1.15, `sizes ${Ms[i - 1]} and ${Ms[i]} are at least 15% apart`);
   }
 });
 
