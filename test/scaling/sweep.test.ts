@@ -101,7 +101,7 @@ test('report on planted results: every figure, fitted exponents next to the pape
   runs.push({ ...base, id: 'nan-run', kind: 'isoflop', compute: 1e15, M: 1e5, tokens: 1e10, batch_tokens: 1e4, lr: 1e-3, val_bpb: NaN });
   writeFileSync(join(dir, 'results.jsonl'), runs.map((r) => JSON.stringify(r)).join('\n') + '\n');
   const { fits, files } = writeReport(dir);
-  for (const f of ['fig2-grid-C1.0e15.svg', 'fig3-eta.svg', 'fig3-batch.svg', 'fig4-isoflop.svg', 'fig4-model-scale.svg', 'fig4-data-scale.svg', 'fig5-loss-vs-compute.svg', 'report.md', 'fits.json']) {
+  for (const f of ['fig2-grid-C1.0e15.svg', 'fig3-eta.svg', 'fig3-batch.svg', 'fig4-isoflop.svg', 'fig4-model-scale.svg', 'fig4-data-scale.svg', 'fig5-loss-vs-compute.svg', 'fig6-representations.svg', 'report.md', 'fits.json']) {
     assert.ok(files.includes(join(dir, f)) && existsSync(join(dir, f)), f);
   }
   assert.ok(Math.abs((fits.isoflop?.modelScale.exp as number) - a) / a < 0.02);
