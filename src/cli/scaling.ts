@@ -130,9 +130,11 @@ export function registerScaling(program: Command): void {
     .argument('<dir>', 'sweep directory')
     .option('--compute <flops>', 'budget to verify (default: --factor × the largest IsoFLOP budget)', num)
     .option('--factor <k>', 'multiple of the largest IsoFLOP budget', num, 4)
+    .option('--hyper <h>', 'η and B: isoflop (the rule the IsoFLOP runs used) or fitted (the grid\'s η_opt(C), B_opt(C))', 'isoflop')
     .action(async (dir: string, o) => {
+      if (o.hyper !== 'isoflop' && o.hyper !== 'fitted') throw new UserError(`--hyper must be isoflop or fitted, got "${o.hyper}"`);
       await selectBackend();
-      const v = await verifySweep(dir, { compute: o.compute, factor: o.factor, log: say });
+      const v = await verifySweep(dir, { compute: o.compute, factor: o.factor, hyper: o.hyper, log: say });
       process.stdout.write(JSON.stringify({ compute: v.compute, predicted_bpb: v.predicted.bpb, interval: [v.predicted.lo, v.predicted.hi], actual_bpb: v.actual_bpb, rel_error: v.rel_error, run: v.run.id, ...(v.run.reason ? { reason: v.run.reason } : {}) }) + '\n');
     });
 }

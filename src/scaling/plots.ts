@@ -7,6 +7,7 @@ import { lineChart, type Series } from '../util/svg-plot.js';
 import { writePlot } from '../train/trainer.js';
 import { byBudget, type HyperFit, type IsoFlopFit, type PowerLawFit, type RunResult } from './fit.js';
 import { evalLaw } from './laws.js';
+import type { RepresentationFit } from './representations.js';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 const logspace = (lo: number, hi: number, n = 40) => Array.from({ length: n }, (_, i) => lo * Math.pow(hi / lo, i / (n - 1)));
@@ -74,4 +75,19 @@ export function lossFigure(dir: string, f: IsoFlopFit, prediction: { compute: nu
   if (prediction) series.push({ name: 'prediction', x: [prediction.compute], y: [prediction.bpb], noLine: true, color: '#ff7f0e' });
   if (actual) series.push({ name: 'verified run', x: [actual.compute], y: [actual.bpb], noLine: true, color: '#2ca02c' });
   return writePlot(join(dir, 'fig5-loss-vs-compute.svg'), lineChart(series, { title: 'Fig. 5: bits-per-byte vs compute', xLabel: 'compute C (FLOPs)', yLabel: 'validation bits/byte', logX: true, logY: true }));
+}
+
+/** Fig. 6 (App. A.2): the loss law with compute counted as M·D, 6N1·D and 6N2·D, and the verified run in each */
+export function representationFigure(dir: string, reps: RepresentationFit[]): string[] {
+  const series: Series[] = [];
+  reps.forEach((r, i) => {
+    const color = COLORS[i % COLORS.length];
+    const xs = r.points.map((p) => p.compute);
+    const hi = Math.max(...xs, r.verify?.compute ?? 0);
+    series.push({ name: `${r.representation}·D: ${r.coef.toPrecision(3)}·C^${r.exp.toFixed(3)}`, x: xs, y: r.points.map((p) => p.bpb), noLine: true, color });
+    const lx = logspace(Math.min(...xs), hi);
+    series.push({ name: '', x: lx, y: lx.map((c) => evalLaw(r, c)), color, dashed: true });
+    if (r.verify) series.push({ name: '', x: [r.verify.compute], y: [r.verify.actual], noLine: true, color: '#000' });
+  });
+  return writePlot(join(dir, 'fig6-representations.svg'), lineChart(series, { title: 'Fig. 6: loss law with compute as M·D, 6N1·D, 6N2·D (black: verified run)', xLabel: 'compute (FLOPs)', yLabel: 'validation bits/byte', logX: true, logY: true }));
 }

@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../io/atomic.js';
 import { fitHyper, fitIsoFlop, predict, usableRuns, type Excluded, type HyperFit, type IsoFlopFit, type PowerLawFit, type RunResult } from './fit.js';
 import { PAPER_LAWS } from './laws.js';
 import { readSweepResults } from './sweep.js';
-import { gridFigures, hyperFigures, isoflopFigures, lossFigure } from './plots.js';
+import { gridFigures, hyperFigures, isoflopFigures, lossFigure, representationFigure } from './plots.js';
 import { representationFits, type RepresentationFit } from './representations.js';
 
 export interface Prediction { compute: number; bpb: number; lo: number; hi: number }
@@ -127,6 +127,7 @@ export function writeReport(dir: string, predictFactor = 4): { fits: SweepFits; 
     figs.push(...isoflopFigures(dir, fits.isoflop));
     figs.push(...lossFigure(dir, fits.isoflop, fits.prediction, verify?.actual_bpb != null ? { compute: verify.compute, bpb: verify.actual_bpb } : null));
   }
+  if (fits.representations.length) figs.push(...representationFigure(dir, fits.representations));
   // the log-space line of each law is kept for predictions; JSON leaves out nothing else
   writeFileAtomic(join(dir, 'fits.json'), JSON.stringify({ ...fits, verify }, null, 2) + '\n');
   writeFileAtomic(join(dir, 'report.md'), markdown(dir, runs, fits, figs, verify));

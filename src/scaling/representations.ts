@@ -15,6 +15,8 @@ export function flopsPerTokenOf(r: Pick<RunResult, 'n_layer' | 'd_model' | 'M'>,
 
 export interface RepresentationFit {
   representation: Representation;
+  /** the points fitted: each IsoFLOP budget's best run, compute in this representation */
+  points: { compute: number; bpb: number }[];
   coef: number;
   exp: number;
   r2: number;
@@ -30,7 +32,7 @@ export function representationFits(runs: RunResult[], verified: RunResult | null
   return (['M', '6N1', '6N2'] as Representation[]).map((rep) => {
     const C = best.map((r) => flopsPerTokenOf(r, rep) * r.tokens);
     const f = fitPowerLaw(C, best.map((r) => r.val_bpb as number), `bits-per-byte vs ${rep}·D`);
-    const out: RepresentationFit = { representation: rep, coef: f.coef, exp: f.exp, r2: f.r2 };
+    const out: RepresentationFit = { representation: rep, points: C.map((c, i) => ({ compute: c, bpb: best[i].val_bpb as number })), coef: f.coef, exp: f.exp, r2: f.r2 };
     if (verified && verified.status === 'ok' && verified.val_bpb !== null) {
       const c = flopsPerTokenOf(verified, rep) * verified.tokens;
       const p = predict(f, c).value;

@@ -27,10 +27,13 @@ export class ShapeError extends Error {
 
 /**
  * heads for d_model: the largest allowed head_dim leaving ≥ 8 heads, else the smallest that divides;
- * past 32 heads the count must be a multiple of 8 (8 KV heads, as 67B)
+ * past 32 heads the count must be a multiple of 8 (8 KV heads, as 67B); from 16 heads of the widest
+ * head_dim on, only the widest
  */
 function heads(d: number, headDims: number[]): { headDim: number; heads: number } | null {
-  const fits = [...headDims].sort((a, b) => a - b).filter((h) => d % h === 0 && (d / h <= 32 || (d / h) % 8 === 0));
+  const sorted = [...headDims].sort((a, b) => a - b), widest = sorted[sorted.length - 1];
+  // wide models use the widest head (the released 7B/67B: 128 from d_model 4096); 16 heads of it and up
+  const fits = sorted.filter((h) => d % h === 0 && (d / h <= 32 || (d / h) % 8 === 0) && (d < 16 * widest || h === widest));
   if (!fits.length) return null;
   const big = fits.filter((h) => d / h >= 8);
   const hd = big.length ? big[big.length - 1] : fits[0];

@@ -170,10 +170,14 @@ export function expandRuns(s: SweepSpec): RunJob[] {
       }
       const seen = new Set<string>();
       const mine: RunJob[] = [];
+      const sizes: number[] = [];
       for (const cfg of cfgs) {
         const key = `${cfg.num_hidden_layers}x${cfg.hidden_size}`;
-        if (seen.has(key)) continue;
+        const M = paperM(cfg.num_hidden_layers, cfg.hidden_size, s.seq_len);
+        // automatic splits: distinct shapes at least 15% apart in M (small widths give few, close sizes)
+        if (seen.has(key) || (!f.models && sizes.some((m) => Math.abs(Math.log(M / m)) < Math.log(1.15)))) continue;
         seen.add(key);
+        sizes.push(M);
         try { mine.push(makeJob(s, 'isoflop', C, cfg, bt, lr)); } catch (e) { if (!f.models) throw e; }
       }
       // none fits: the error of the smallest model (not one step)

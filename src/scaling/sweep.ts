@@ -88,6 +88,8 @@ export async function runSweep(spec: SweepSpec, o: SweepOptions): Promise<SweepS
   const chains = reuseChains(jobs).filter((c) => c.some((j) => !results.has(j.id)));
   const parallel = Math.max(1, Math.min(o.jobs ?? spec.jobs ?? cores, chains.length || 1));
   const threads = Math.max(1, Math.floor(cores / parallel));
+  // results.jsonl is rewritten after every run, so an interrupted sweep can still be reported on
+  const saveResults = () => writeFileAtomic(join(out, 'results.jsonl'), jobs.filter((j) => results.has(j.id)).map((j) => JSON.stringify(results.get(j.id))).join('\n') + '\n');
   let next = 0, finished = 0;
   const worker = async () => {
     while (next < chains.length) {
@@ -101,6 +103,7 @@ export async function runSweep(spec: SweepSpec, o: SweepOptions): Promise<SweepS
         const r = await spawnJob(j, runDirOf(out, j.id), dataPath, threads);
         prev = r.status === 'ok' && j.checkpoint_at ? j : null;
         results.set(j.id, r);
+        saveResults();
         finished++;
         log(`[${finished}/${todo}] ${j.id}${j.resume_from ? ' (continues a shorter run\'s first LR stage)' : ''}: ${r.status === 'ok' ? `${(r.val_bpb as number).toFixed(4)} bits/byte` : `FAILED (${r.reason})`} in ${r.wall_s.toFixed(1)} s`);
       }
@@ -109,7 +112,7 @@ export async function runSweep(spec: SweepSpec, o: SweepOptions): Promise<SweepS
   };
   await Promise.all(Array.from({ length: parallel }, worker));
   const runs = jobs.map((j) => results.get(j.id) as RunResult);
-  writeFileAtomic(join(out, 'results.jsonl'), runs.map((r) => JSON.stringify(r)).join('\n') + '\n');
+  saveResults();
   return { out, runs, trained: todo, cached, failed: runs.filter((r) => r.status !== 'ok').length, wall_s: (Date.now() - t0) / 1000 };
 }
 

@@ -14,7 +14,12 @@ import { readSweepResults, runDirOf, spawnJob } from './sweep.js';
 import { readResult } from './run.js';
 import { prepareSweepData } from './data.js';
 
-export interface VerifyOptions { compute?: number; factor?: number; log?: (s: string) => void }
+export interface VerifyOptions {
+  compute?: number; factor?: number;
+  /** η and B: the IsoFLOP runs' rule (default), or the laws fitted on the grid */
+  hyper?: 'isoflop' | 'fitted';
+  log?: (s: string) => void;
+}
 
 export async function verifySweep(dir: string, o: VerifyOptions = {}): Promise<VerifyRecord> {
   const spec = JSON.parse(readFileSync(join(dir, 'spec.json'), 'utf8')) as SweepSpec;
@@ -26,11 +31,15 @@ export async function verifySweep(dir: string, o: VerifyOptions = {}): Promise<V
   if (!fits.isoflop) throw new FitError(`${dir}: ${fits.isoflop_error}`);
   const shape = searchShape(evalLaw(fits.isoflop.modelScale, C), shapeOptions(spec));
   let lr: number, bt: number, how: string;
-  if (fits.hyper) { lr = evalLaw(fits.hyper.eta, C); bt = evalLaw(fits.hyper.batch, C); how = 'fitted η_opt(C), B_opt(C)'; } else {
+  if (o.hyper === 'fitted') {
+    if (!fits.hyper) throw new FitError(`${dir}: --hyper fitted needs the grid's η_opt(C), B_opt(C) laws: ${fits.hyper_error ?? 'the sweep has no grid'}`);
+    lr = evalLaw(fits.hyper.eta, C); bt = evalLaw(fits.hyper.batch, C); how = 'fitted η_opt(C), B_opt(C)';
+  } else {
+    // the rule the IsoFLOP runs used, so that the prediction and the run differ only in scale
     const f = spec.isoflop!;
     lr = (f.lr === 'paper' ? etaOpt(C) : f.lr) * f.lr_scale;
     bt = f.batch_tokens === 'paper' ? batchTokensOpt(C) : f.batch_tokens;
-    how = 'the IsoFLOP runs\' η and B settings';
+    how = 'the IsoFLOP runs\' η and B rule';
   }
   const job = makeJob(spec, 'verify', C, shape.config, bt, lr);
   const p = predict(fits.isoflop.loss, C);

@@ -33,6 +33,8 @@ test('IsoFLOP splits: log-spaced shapes around M_opt, distinct, same budget', ()
     assert.ok(mine.length >= 6, `${mine.length} splits at ${C}`);
     assert.equal(new Set(mine.map((j) => j.M)).size, mine.length);
     for (const j of mine) assert.ok(Math.abs(j.steps * j.batch_tokens * j.M - C) / C < 0.2, `${j.id} spends its budget`);
+    const Ms = mine.map((j) => j.M).sort((p, q) => p - q);
+    for (let i = 1; i < Ms.length; i++) assert.ok(Ms[i] / Ms[i - 1] >= 1.15, `sizes ${Ms[i - 1]} and ${Ms[i]} are at least 15% apart`);
   }
 });
 
@@ -99,7 +101,7 @@ test('report on planted results: every figure, fitted exponents next to the pape
   runs.push({ ...base, id: 'nan-run', kind: 'isoflop', compute: 1e15, M: 1e5, tokens: 1e10, batch_tokens: 1e4, lr: 1e-3, val_bpb: NaN });
   writeFileSync(join(dir, 'results.jsonl'), runs.map((r) => JSON.stringify(r)).join('\n') + '\n');
   const { fits, files } = writeReport(dir);
-  for (const f of ['fig2-grid-C1.0e15.svg', 'fig3-eta.svg', 'fig3-batch.svg', 'fig4-isoflop.svg', 'fig4-model-scale.svg', 'fig4-data-scale.svg', 'fig5-loss-vs-compute.svg', 'report.md', 'fits.json']) {
+  for (const f of ['fig2-grid-C1.0e15.svg', 'fig3-eta.svg', 'fig3-batch.svg', 'fig4-isoflop.svg', 'fig4-model-scale.svg', 'fig4-data-scale.svg', 'fig5-loss-vs-compute.svg', 'fig6-representations.svg', 'report.md', 'fits.json']) {
     assert.ok(files.includes(join(dir, f)) && existsSync(join(dir, f)), f);
   }
   assert.ok(Math.abs((fits.isoflop?.modelScale.exp as number) - a) / a < 0.02);
@@ -147,4 +149,20 @@ test('the example sweep specs parse and expand', async () => {
     assert.ok(jobs.length > 10, f);
     assert.ok(new Set(jobs.filter((j) => j.kind === 'isoflop').map((j) => j.compute)).size >= 3, `${f}: ≥ 3 IsoFLOP budgets`);
   }
+});
+
+test('first-stage reuse: runs that differ only in budget chain by steps and share the shortest warmup', async () => {
+  const { reuseChains } = await import('../../src/scaling/sweep.js');
+  const s = parseSpec({ seq_len: 32, grid: { budgets: [1e9, 2e9, 4e9], model: { n_layer: 1, d_model: 16 }, batch_tokens: [128, 256], lr: [1e-2, 2e-2] } }, 's');
+  const jobs = expandRuns(s);
+  const chains = reuseChains(jobs);
+  assert.equal(chains.length, 4, 'one chain per (B, η)');
+  for (const c of chains) {
+    assert.deepEqual(c.map((j) => j.compute), [1e9, 2e9, 4e9]);
+    assert.ok(c.every((j) => j.warmup === c[0].warmup && j.batch_tokens === c[0].batch_tokens && j.lr === c[0].lr));
+    assert.ok(Math.round(0.8 * c[0].steps) > c[0].warmup);
+  }
+  // different B/η per budget (factors of the laws): nothing to share
+  const f = expandRuns(parseSpec({ seq_len: 32, grid: { budgets: [1e9, 2e9], model: { n_layer: 1, d_model: 16 }, batch_factors: [1, 2], lr_factors: [1, 2] } }, 's'));
+  assert.equal(reuseChains(f).length, f.length);
 });
