@@ -15,6 +15,9 @@ import { ModuleWeightSource } from './model-source.js';
 import type { WeightSource } from './weight-source.js';
 import { HFDirSource } from './hf-source.js';
 
+/** most rows one pass runs; larger steps are split (bounds the scratch activations) */
+export const MAX_STEP_ROWS = 512;
+
 /** KV cache rows allocated first; the cache doubles as the sequence grows, up to its capacity */
 const KV_INITIAL_ROWS = 256;
 
@@ -162,6 +165,33 @@ export class InferenceModel implements CausalLM {
       nOut += inp.allLogits ? n : 1;
     }
     if (R === 0) return new Float32Array(0);
+    if (R > MAX_STEP_ROWS) return this.chunked(inputs, nOut);
+    return this.run(inputs, R, nOut);
+  }
+
+  /**
+   * A step larger than MAX_STEP_ROWS (a long prompt) runs as several: each input alone, in chunks,
+   * so scratch stays bounded (a 7B's 4096-token prompt would otherwise need GBs of activations).
+   * Same results, rows in the same order.
+   */
+  private chunked(inputs: StepInput[], nOut: number): Float32Array {
+    const V = this.config.vocab_size;
+    const out = new Float32Array(nOut * V);
+    let o = 0;
+    for (const inp of inputs) {
+      const n = inp.tokens.length;
+      for (let t0 = 0; t0 < n; t0 += MAX_STEP_ROWS) {
+        const piece = inp.tokens.subarray(t0, Math.min(n, t0 + MAX_STEP_ROWS));
+        const last = t0 + piece.length === n;
+        const lg = this.run([{ seq: inp.seq, tokens: piece, allLogits: inp.allLogits }], piece.length, inp.allLogits ? piece.length : 1);
+        if (inp.allLogits || last) { out.set(lg, o); o += lg.length; }
+      }
+    }
+    return out;
+  }
+
+  private run(inputs: StepInput[], R: number, nOut: number): Float32Array {
+    const c = this.config, V = c.vocab_size;
     this.ensureScratch(R);
     for (const inp of inputs) this.ensureKv(inp.seq as KvSequence, inp.seq.length + inp.tokens.length);
 
