@@ -149,8 +149,8 @@ export class InferenceModel implements CausalLM {
     this.alive();
     const c = this.config, V = c.vocab_size;
     let R = 0, nOut = 0;
-    for (const [i, inp] of inputs.entries()) {
-      const s = this.own(inp.seq);
+    for (let i = 0; i < inputs.length; i++) {
+      const inp = inputs[i], s = this.own(inp.seq);
       for (let j = 0; j < i; j++) if (inputs[j].seq === s) throw new RangeError(`step: sequence ${s.id} appears twice (inputs ${j} and ${i})`);
       const n = inp.tokens.length;
       if (n === 0) throw new RangeError(`step: input ${i} has no tokens`);
@@ -205,7 +205,8 @@ export class InferenceModel implements CausalLM {
       const L = this.w.layers[l];
       k.rmsnormForward(this.xn, null, this.x, L.attnNorm, R, d, eps);
       L.qkv.matmul(this.qkv, this.xn, R);
-      const [qAll, kAll, vAll] = R === 1 ? [this.q1, this.k1, this.v1] : this.unstack(this.qkv, R, [qd, kvd, kvd], [this.q, this.kb, this.vb]);
+      if (R > 1) this.unstack(this.qkv, R, qd, kvd, kvd, this.q, this.kb, this.vb);
+      const qAll = R === 1 ? this.q1 : this.q, kAll = R === 1 ? this.k1 : this.kb, vAll = R === 1 ? this.v1 : this.vb;
       let row = 0;
       for (const inp of inputs) {
         const s = inp.seq as KvSequence, n = inp.tokens.length;
@@ -226,7 +227,8 @@ export class InferenceModel implements CausalLM {
       k.add(this.x, this.x, this.proj, R * d);
       k.rmsnormForward(this.xn, null, this.x, L.mlpNorm, R, d, eps);
       L.gateUp.matmul(this.gu, this.xn, R);
-      const [g, u] = R === 1 ? [this.g1, this.u1] : this.unstack(this.gu, R, [F, F], [this.gate, this.up]);
+      if (R > 1) this.unstack(this.gu, R, F, F, 0, this.gate, this.up, null);
+      const g = R === 1 ? this.g1 : this.gate, u = R === 1 ? this.u1 : this.up;
       k.swigluForward(g, g, u, R * F);
       L.down.matmul(this.proj, g, R);
       k.add(this.x, this.x, this.proj, R * d);
@@ -263,16 +265,13 @@ export class InferenceModel implements CausalLM {
     return seq;
   }
 
-  /** splits rows of [a | b | …] (stacked matmul outputs) into contiguous [R, a], [R, b], … */
-  private unstack(src: Float32Array, R: number, widths: number[], outs: Float32Array[]): Float32Array[] {
-    const total = widths.reduce((a, b) => a + b, 0);
-    let off = 0;
-    widths.forEach((w, i) => {
-      this.split.shape[0] = R; this.split.shape[1] = w; this.split.strides[0] = total;
-      kernels().copyStrided(outs[i], src, this.split.shape, this.split.strides, off);
-      off += w;
-    });
-    return outs;
+  /** splits R rows of [a | b | c] (stacked matmul outputs; c may be 0 wide) into contiguous [R, a], [R, b], [R, c] */
+  private unstack(src: Float32Array, R: number, a: number, b: number, c: number, oa: Float32Array, ob: Float32Array, oc: Float32Array | null): void {
+    const k = kernels(), sp = this.split;
+    sp.shape[0] = R; sp.strides[0] = a + b + c;
+    sp.shape[1] = a; k.copyStrided(oa, src, sp.shape, sp.strides, 0);
+    sp.shape[1] = b; k.copyStrided(ob, src, sp.shape, sp.strides, a);
+    if (oc) { sp.shape[1] = c; k.copyStrided(oc, src, sp.shape, sp.strides, a + b); }
   }
 
   private ensureScratch(R: number): void {
