@@ -8,8 +8,10 @@
 //
 // The matmul has two modes, chosen by the caller (TypeScript decides):
 //   dot  (few rows: decode, memory-bound): x rows are quantized to q8_0 blocks once, as ggml does, and
-//        each weight block is dotted with int8 VNNI (vpdpbusd) straight from storage; bf16/f16 weights
-//        are widened to f32 in registers against f32 x (no rounding of x). Threads split the outputs.
+//        each weight block is dotted with int8 VNNI (vpdpbusd) straight from storage; f32/bf16/f16
+//        weights are widened to f32 in registers against f32 x (no rounding of x). Threads split the
+//        outputs. (Measured, one thread, 32000x768 q8_0: the int8 dot reads 21-24 G weights per
+//        CPU-second, dequantizing q8_0 to f32 in registers against f32 x 16-17: 1.4x slower.)
 //   gemm (many rows: prefill, compute-bound): weights are dequantized panel by panel to bf16 (f32 for
 //        f16 weights, which bf16 would round) and fed to the packed GEMM of gemm_core.h with x rounded
 //        to bf16 (AVX512-BF16 dot products, f32 accumulation).
