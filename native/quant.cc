@@ -280,41 +280,58 @@ float DotQ4(const uint8_t* w, const int8_t* xq, const float* xd, const int32_t* 
   return Hsum256(_mm256_add_ps(acc0, acc1)) - 8.0f * corr;
 }
 
-// R x rows (2..4) against one weight row: the weight block and its scale are loaded once for all
+// R x rows (2..4) against one weight row, two blocks per 512-bit vector: each weight pair and its
+// scales are loaded once for all rows (an odd last block goes through the one-row 256-bit kernel)
 template <int R>
-void DotQ8Rows(const uint8_t* w, const int8_t* xq, const float* xd, int64_t k, int64_t nb, float* out) {
-  __m256 acc[R];
-  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
-  for (int64_t b = 0; b < nb; ++b) {
-    const float dw = F16ToF32(LoadU16(w + b * kQ8Bytes));
-    __m256i wq = _mm256_loadu_si256((const __m256i*)(w + b * kQ8Bytes + 2));
+void DotQ8RowsWide(const uint8_t* w, const int8_t* xq, const float* xd, int64_t k, int64_t nb, float* out) {
+  __m512 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+  const __m512i zero = _mm512_setzero_si512();
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    const uint8_t* wb = w + b * kQ8Bytes;
+    __m512i wv = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i*)(wb + 2))),
+                                    _mm256_loadu_si256((const __m256i*)(wb + kQ8Bytes + 2)), 1);
+    const float d0 = F16ToF32(LoadU16(wb)), d1 = F16ToF32(LoadU16(wb + kQ8Bytes));
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
-      __m256i x = _mm256_loadu_si256((const __m256i*)(xq + r * k + b * QK));
-      __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(x, x), _mm256_sign_epi8(wq, x));
-      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xd[r * nb + b]), _mm256_cvtepi32_ps(p), acc[r]);
+      __m512i xv = _mm512_loadu_si512(xq + r * k + b * QK);
+      __m512i sw = _mm512_mask_sub_epi8(wv, _mm512_movepi8_mask(xv), zero, wv);
+      __m512i p = _mm512_dpbusd_epi32(zero, _mm512_abs_epi8(xv), sw);
+      acc[r] = _mm512_fmadd_ps(ScalePair(d0 * xd[r * nb + b], d1 * xd[r * nb + b + 1]), _mm512_cvtepi32_ps(p), acc[r]);
     }
   }
-  for (int r = 0; r < R; ++r) out[r] = Hsum256(acc[r]);
+  float tail[R];
+  for (int r = 0; r < R; ++r) tail[r] = 0.0f;
+  if (b < nb)
+    for (int r = 0; r < R; ++r) tail[r] = DotQ8(w + b * kQ8Bytes, xq + r * k + b * QK, xd + r * nb + b, 1);
+  for (int r = 0; r < R; ++r) out[r] = _mm512_reduce_add_ps(acc[r]) + tail[r];
 }
 
 template <int R>
-void DotQ4Rows(const uint8_t* w, const int8_t* xq, const float* xd, const int32_t* xs, int64_t k, int64_t nb, float* out) {
-  __m256 acc[R];
+void DotQ4RowsWide(const uint8_t* w, const int8_t* xq, const float* xd, const int32_t* xs, int64_t k, int64_t nb, float* out) {
+  __m512 acc[R];
   float corr[R];
-  for (int r = 0; r < R; ++r) { acc[r] = _mm256_setzero_ps(); corr[r] = 0.0f; }
-  for (int64_t b = 0; b < nb; ++b) {
-    const float dw = F16ToF32(LoadU16(w + b * kQ4Bytes));
-    __m256i wq = UnpackQ4(w + b * kQ4Bytes + 2);
+  for (int r = 0; r < R; ++r) { acc[r] = _mm512_setzero_ps(); corr[r] = 0.0f; }
+  const __m512i zero = _mm512_setzero_si512();
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    const uint8_t* wb = w + b * kQ4Bytes;
+    __m512i wv = _mm512_inserti64x4(_mm512_castsi256_si512(UnpackQ4(wb + 2)), UnpackQ4(wb + kQ4Bytes + 2), 1);
+    const float d0 = F16ToF32(LoadU16(wb)), d1 = F16ToF32(LoadU16(wb + kQ4Bytes));
 #pragma GCC unroll 4
     for (int r = 0; r < R; ++r) {
-      __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wq, _mm256_loadu_si256((const __m256i*)(xq + r * k + b * QK)));
-      const float s = dw * xd[r * nb + b];
-      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(s), _mm256_cvtepi32_ps(p), acc[r]);
-      corr[r] += s * (float)xs[r * nb + b];
+      __m512i p = _mm512_dpbusd_epi32(zero, wv, _mm512_loadu_si512(xq + r * k + b * QK));
+      const float s0 = d0 * xd[r * nb + b], s1 = d1 * xd[r * nb + b + 1];
+      acc[r] = _mm512_fmadd_ps(ScalePair(s0, s1), _mm512_cvtepi32_ps(p), acc[r]);
+      corr[r] += s0 * (float)xs[r * nb + b] + s1 * (float)xs[r * nb + b + 1];
     }
   }
-  for (int r = 0; r < R; ++r) out[r] = Hsum256(acc[r]) - 8.0f * corr[r];
+  float tail[R];
+  for (int r = 0; r < R; ++r) tail[r] = 0.0f;
+  if (b < nb)
+    for (int r = 0; r < R; ++r) tail[r] = DotQ4(w + b * kQ4Bytes, xq + r * k + b * QK, xd + r * nb + b, xs + r * nb + b, 1);
+  for (int r = 0; r < R; ++r) out[r] = _mm512_reduce_add_ps(acc[r]) - 8.0f * corr[r] + tail[r];
 }
 #define DSLLM_MULTIROW 1
 #else
@@ -396,14 +413,14 @@ void MatmulDot(float* y, const float* x, int64_t rows, const uint8_t* w, int fmt
           const float* xd = X.d.data() + r * nb;
           const int32_t* xs = X.sum.data() + r * nb;
           if (fmt == kQ8) {
-            if (R == 4) DotQ8Rows<4>(wr, xq, xd, k, nb, v);
-            else if (R == 3) DotQ8Rows<3>(wr, xq, xd, k, nb, v);
-            else if (R == 2) DotQ8Rows<2>(wr, xq, xd, k, nb, v);
+            if (R == 4) DotQ8RowsWide<4>(wr, xq, xd, k, nb, v);
+            else if (R == 3) DotQ8RowsWide<3>(wr, xq, xd, k, nb, v);
+            else if (R == 2) DotQ8RowsWide<2>(wr, xq, xd, k, nb, v);
             else v[0] = DotQ8Wide(wr, xq, xd, nb);
           } else {
-            if (R == 4) DotQ4Rows<4>(wr, xq, xd, xs, k, nb, v);
-            else if (R == 3) DotQ4Rows<3>(wr, xq, xd, xs, k, nb, v);
-            else if (R == 2) DotQ4Rows<2>(wr, xq, xd, xs, k, nb, v);
+            if (R == 4) DotQ4RowsWide<4>(wr, xq, xd, xs, k, nb, v);
+            else if (R == 3) DotQ4RowsWide<3>(wr, xq, xd, xs, k, nb, v);
+            else if (R == 2) DotQ4RowsWide<2>(wr, xq, xd, xs, k, nb, v);
             else v[0] = DotQ4Wide(wr, xq, xd, xs, nb);
           }
           for (int i = 0; i < R; ++i) y[(r + i) * n + j] = v[i];
