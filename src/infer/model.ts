@@ -9,7 +9,7 @@ import { ropeTables, type RopeTables } from '../ops/rope.js';
 import { headDim, type ModelConfig } from '../nn/config.js';
 import type { DeepSeekLM } from '../nn/deepseek.js';
 import type { CausalLM, Sequence, StepInput } from './types.js';
-import { ContextOverflowError } from './errors.js';
+import { ContextOverflowError, StepInputError } from './errors.js';
 import { loadWeights, type LoadOptions, type ModelWeights } from './load.js';
 import { ModuleWeightSource } from './model-source.js';
 import type { WeightSource } from './weight-source.js';
@@ -151,15 +151,15 @@ export class InferenceModel implements CausalLM {
     let R = 0, nOut = 0;
     for (let i = 0; i < inputs.length; i++) {
       const inp = inputs[i], s = this.own(inp.seq);
-      for (let j = 0; j < i; j++) if (inputs[j].seq === s) throw new RangeError(`step: sequence ${s.id} appears twice (inputs ${j} and ${i})`);
+      for (let j = 0; j < i; j++) if (inputs[j].seq === s) throw new StepInputError(`step: sequence ${s.id} appears twice (inputs ${j} and ${i})`);
       const n = inp.tokens.length;
-      if (n === 0) throw new RangeError(`step: input ${i} has no tokens`);
+      if (n === 0) throw new StepInputError(`step: input ${i} has no tokens`);
       if (s.length + n > s.capacity) {
         throw new ContextOverflowError(`sequence ${s.id}: ${s.length} cached + ${n} new tokens exceed its capacity of ${s.capacity} tokens (max_position_embeddings ${c.max_position_embeddings})`);
       }
       for (let t = 0; t < n; t++) {
         const id = inp.tokens[t];
-        if (!(id >= 0 && id < V)) throw new RangeError(`step: input ${i} token ${t} = ${id} is outside the vocabulary [0, ${V})`);
+        if (!(id >= 0 && id < V)) throw new StepInputError(`step: input ${i} token ${t} = ${id} is outside the vocabulary [0, ${V})`);
       }
       R += n;
       nOut += inp.allLogits ? n : 1;
