@@ -61,6 +61,32 @@ void QuantizeQ8Block(const float* x, uint8_t* out) {
   for (int j = 0; j < QK; ++j) q[j] = (int8_t)std::roundf(x[j] * id);
 }
 
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+// The same block, vectorized (activations are quantized on every decode matmul): C's roundf (half away
+// from zero) as truncate, then one step away from zero where the dropped fraction is ≥ 0.5. Returns
+// the sum of the quants (Q4_0's offset term). Bit-identical to the scalar form (tested via quantize).
+int32_t QuantizeQ8BlockVec(const float* x, uint8_t* out) {
+  __m512 a = _mm512_loadu_ps(x), b = _mm512_loadu_ps(x + 16);
+  const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(b)));
+  const float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+  uint16_t dh = F32ToF16(d);
+  std::memcpy(out, &dh, 2);
+  const __m512 vid = _mm512_set1_ps(id), half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+  auto q = [&](__m512 v) {
+    v = _mm512_mul_ps(v, vid);
+    __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(v, t)), half, _CMP_GE_OQ);
+    t = _mm512_mask_add_ps(t, up, t, _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(one),
+          _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32((int)0x80000000)))));
+    return _mm512_cvttps_epi32(t);
+  };
+  __m512i qa = q(a), qb = q(b);
+  _mm_storeu_si128((__m128i*)(out + 2), _mm512_cvtepi32_epi8(qa));
+  _mm_storeu_si128((__m128i*)(out + 18), _mm512_cvtepi32_epi8(qb));
+  return _mm512_reduce_add_epi32(_mm512_add_epi32(qa, qb));
+}
+#endif
+
 void QuantizeQ4Block(const float* x, uint8_t* out) {
   float amax = 0.0f, max = 0.0f;  // max: the signed value of largest magnitude (first one on ties)
   for (int j = 0; j < QK; ++j) {
@@ -150,11 +176,16 @@ struct QuantX {
     d.resize(rows * nb); sum.resize(rows * nb); q.resize(rows * k + 64);
     uint8_t blk[kQ8Bytes];
     for (int64_t i = 0; i < rows * nb; ++i) {
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+      sum[i] = QuantizeQ8BlockVec(x + i * QK, blk);
+      std::memcpy(&q[i * QK], blk + 2, QK);
+#else
       QuantizeQ8Block(x + i * QK, blk);
-      d[i] = F16ToF32(LoadU16(blk));  // the rounded scale, as ggml's vec_dot uses it
       int32_t s = 0;
       for (int j = 0; j < QK; ++j) { q[i * QK + j] = (int8_t)blk[2 + j]; s += (int8_t)blk[2 + j]; }
       sum[i] = s;
+#endif
+      d[i] = F16ToF32(LoadU16(blk));  // the rounded scale, as ggml's vec_dot uses it
     }
   }
 };
@@ -541,7 +572,11 @@ Napi::Value QuantizeJs(const Napi::CallbackInfo& info) {
   uint8_t* o = (uint8_t*)out.ptr;
   parallel_for(nb, 1024, [&](int64_t b0, int64_t b1, int) {
     for (int64_t b = b0; b < b1; ++b) {
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+      if (fmt == kQ8) QuantizeQ8BlockVec(x.ptr + b * QK, o + b * bb);
+#else
       if (fmt == kQ8) QuantizeQ8Block(x.ptr + b * QK, o + b * bb);
+#endif
       else QuantizeQ4Block(x.ptr + b * QK, o + b * bb);
     }
   });
