@@ -235,20 +235,24 @@ export class InferenceModel implements CausalLM {
     }
     for (const inp of inputs) (inp.seq as KvSequence).length += inp.tokens.length;
 
-    // rows that need logits, gathered, normed, through the head
-    let src = 0, dst = 0;
-    for (const inp of inputs) {
-      const n = inp.tokens.length;
-      if (inp.allLogits) {
-        this.sel.set(this.x.subarray(src * d, (src + n) * d), dst * d);
-        dst += n;
-      } else {
-        this.sel.set(this.x.subarray((src + n - 1) * d, (src + n) * d), dst * d);
-        dst += 1;
+    // rows that need logits, gathered, normed, through the head (decode: every row, no gathering)
+    if (nOut === R) {
+      k.rmsnormForward(this.sel, null, this.x, this.w.norm, R, d, eps);
+    } else {
+      let src = 0, dst = 0;
+      for (const inp of inputs) {
+        const n = inp.tokens.length;
+        if (inp.allLogits) {
+          this.sel.set(this.x.subarray(src * d, (src + n) * d), dst * d);
+          dst += n;
+        } else {
+          this.sel.set(this.x.subarray((src + n - 1) * d, (src + n) * d), dst * d);
+          dst += 1;
+        }
+        src += n;
       }
-      src += n;
+      k.rmsnormForward(this.sel, null, this.sel, this.w.norm, nOut, d, eps);
     }
-    k.rmsnormForward(this.sel, null, this.sel, this.w.norm, nOut, d, eps);
     const logits = new Float32Array(nOut * V);
     this.w.head.matmul(logits, this.sel, nOut);
     return logits;
