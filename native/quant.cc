@@ -1,5 +1,6 @@
 // Quantized and 16-bit weights for inference: GGUF's Q8_0/Q4_0 block formats (quantize, dequantize,
-// embedding rows) and y = x·Wᵀ with W [n, k] in bf16, f16, q8_0 or q4_0 and x f32 [rows, k].
+// embedding rows) and y = x·Wᵀ with W [n, k] in f32, bf16, f16, q8_0 or q4_0 and x f32 [rows, k].
+// Block helpers live in quant_blocks.h, the dot kernels in quant_dot.h.
 //
 // Block formats (as ggml's block_q8_0 / block_q4_0, 32 elements each):
 //   q8_0: f16 d, int8 q[32]                          x = d·q
@@ -14,7 +15,7 @@
 //        CPU-second, dequantizing q8_0 to f32 in registers against f32 x 16-17: 1.4x slower.)
 //   gemm (many rows: prefill, compute-bound): weights are dequantized panel by panel to bf16 (f32 for
 //        f16 weights, which bf16 would round) and fed to the packed GEMM of gemm_core.h with x rounded
-//        to bf16 (AVX512-BF16 dot products, f32 accumulation).
+//        to bf16 (AVX512-BF16 dot products, f32 accumulation); f32 and bf16 weights go to it directly.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #pragma GCC diagnostic ignored "-Wuninitialized"
 #include <immintrin.h>
