@@ -111,3 +111,16 @@ test('bad directories: clear errors naming the file and the expectation', () => 
   expectErr(d, /no config.json/);
   void kernels;
 });
+
+test('the real vocabulary size comes from tokenizer.json (padding rows of the head excluded)', () => {
+  const model = new DeepSeekLM(tinyGqa, { seed: 25 });
+  const dir = join(tmp, 'with-tokenizer');
+  saveModel(model, dir);
+  assert.equal(InferenceModel.fromHFDir(dir).vocabSize, 61, 'no tokenizer: every row');
+  const vocab = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`t${i}`, i]));
+  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({ model: { type: 'BPE', vocab }, added_tokens: [{ id: 55, content: '<eos>' }] }));
+  const m = InferenceModel.fromHFDir(dir);
+  assert.equal(m.vocabSize, 56);
+  assert.equal(m.config.vocab_size, 61);
+  assert.equal(InferenceModel.fromHFDir(dir, { vocabSize: 40 }).vocabSize, 40);
+});
