@@ -97,7 +97,7 @@ export class InferenceModel implements CausalLM {
    *  vocabulary size comes from its tokenizer.json when there is one */
   static fromHFDir(dir: string, opts: InferenceOptions = {}): InferenceModel {
     const src = new HFDirSource(dir);
-    return InferenceModel.fromSource(src, { vocabSize: src.tokenizerVocabSize(), ...opts });
+    return InferenceModel.fromSource(src, { ...opts, vocabSize: opts.vocabSize ?? src.tokenizerVocabSize() });
   }
 
   /** bytes of weights read per decoded token (every matrix once; the embedding row is negligible) */
