@@ -18,6 +18,9 @@ import { HFDirSource } from './hf-source.js';
 /** most rows one pass runs; larger steps are split (bounds the scratch activations) */
 export const MAX_STEP_ROWS = 512;
 
+/** freed KV caches kept for reuse, at most this many bytes */
+const KV_POOL_BYTES = 1 << 30;
+
 /** KV cache rows allocated first; the cache doubles as the sequence grows, up to its capacity */
 const KV_INITIAL_ROWS = 256;
 
@@ -46,6 +49,9 @@ export class InferenceModel implements CausalLM {
   private readonly D: number;
   private nextId = 1;
   private readonly live = new Set<KvSequence>();
+  /** freed KV buffers by rows per layer, for the next sequences */
+  private readonly kvFree = new Map<number, { k: Float32Array[]; v: Float32Array[] }[]>();
+  private kvFreeBytes = 0;
   private readonly attn: AttentionArgs;
   private disposed = false;
   // scratch, [rows, ·] row-major, grown to the largest step
@@ -134,12 +140,15 @@ export class InferenceModel implements CausalLM {
 
   freeSequence(seq: Sequence): void {
     const s = this.own(seq);
+    this.giveKv(s);
     s.k = []; s.v = []; s.rows = 0; s.length = 0; s.freed = true;
     this.live.delete(s);
   }
 
   dispose(): void {
     for (const s of [...this.live]) this.freeSequence(s);
+    this.kvFree.clear();
+    this.kvFreeBytes = 0;
     this.disposed = true;
     this.cap = 0;
     for (const k of ['x', 'xn', 'q', 'kb', 'vb', 'att', 'proj', 'gate', 'up', 'sel', 'qkv', 'gu', 'q1', 'k1', 'v1', 'g1', 'u1'] as const) this[k] = new Float32Array(0);
@@ -309,14 +318,44 @@ export class InferenceModel implements CausalLM {
     while (rows < need) rows *= 2;
     rows = Math.min(rows, s.capacity);
     const kvd = this.Hkv * this.D;
-    for (let l = 0; l < this.w.layers.length; l++) {
-      const k = new Float32Array(rows * kvd), v = new Float32Array(rows * kvd);
-      if (s.length > 0) {
-        k.set(s.k[l].subarray(0, s.length * kvd));
-        v.set(s.v[l].subarray(0, s.length * kvd));
+    const fresh = this.takeKv(rows);
+    if (s.length > 0) {
+      for (let l = 0; l < this.w.layers.length; l++) {
+        fresh.k[l].set(s.k[l].subarray(0, s.length * kvd));
+        fresh.v[l].set(s.v[l].subarray(0, s.length * kvd));
       }
-      s.k[l] = k; s.v[l] = v;
     }
-    s.rows = rows;
+    this.giveKv(s);
+    s.k = fresh.k; s.v = fresh.v; s.rows = rows;
   }
+
+  /**
+   * KV buffers of `rows` rows per layer: reused from freed sequences when there are some (fresh
+   * memory costs page faults on first touch, a visible share of a short request's prefill), else new.
+   * Reused rows hold an old sequence's values; attention never reads rows at or past a sequence's length.
+   */
+  private takeKv(rows: number): { k: Float32Array[]; v: Float32Array[] } {
+    const list = this.kvFree.get(rows);
+    const hit = list?.pop();
+    if (hit) { this.kvFreeBytes -= this.kvBytes(rows); return hit; }
+    const kvd = this.Hkv * this.D, k: Float32Array[] = [], v: Float32Array[] = [];
+    for (let l = 0; l < this.w.layers.length; l++) { k.push(new Float32Array(rows * kvd)); v.push(new Float32Array(rows * kvd)); }
+    return { k, v };
+  }
+
+  /** keeps a sequence's buffers for reuse, up to KV_POOL_BYTES in all */
+  private giveKv(s: KvSequence): void {
+    if (s.rows === 0 || s.k.length === 0) return;
+    const bytes = this.kvBytes(s.rows);
+    if (this.kvFreeBytes + bytes > KV_POOL_BYTES) return;
+    let list = this.kvFree.get(s.rows);
+    if (!list) this.kvFree.set(s.rows, (list = []));
+    list.push({ k: s.k, v: s.v });
+    this.kvFreeBytes += bytes;
+  }
+
+  private kvBytes(rows: number): number {
+    return 2 * this.w.layers.length * rows * this.Hkv * this.D * 4;
+  }
+
 }

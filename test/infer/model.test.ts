@@ -155,3 +155,18 @@ test('a step over MAX_STEP_ROWS runs in chunks with the same logits', () => {
   const next = m.step([{ seq: a, tokens: Int32Array.of(9) }]);
   assert.ok(maxDiff(next, fullLogits(ref, [...long, 9]).subarray(1100 * V)) < 1e-4);
 });
+
+test('a new sequence reusing a freed one\'s KV buffers sees none of its values', () => {
+  const ref = new DeepSeekLM(tinyGqa, { seed: 12 });
+  const m = InferenceModel.fromModel(ref);
+  const V = tinyGqa.vocab_size;
+  const a = m.newSequence();
+  m.step([{ seq: a, tokens: Int32Array.from({ length: 40 }, (_, i) => (i * 5 + 1) % V) }]);
+  m.freeSequence(a);
+  const b = m.newSequence();  // takes a's buffers (same size), full of a's keys and values
+  const ids = [3, 14, 15, 9, 2];
+  const lg = m.step([{ seq: b, tokens: Int32Array.from(ids), allLogits: true }]);
+  assert.ok(maxDiff(lg, fullLogits(ref, ids)) < 1e-4);
+  const next = m.step([{ seq: b, tokens: Int32Array.of(6) }]);
+  assert.ok(maxDiff(next, fullLogits(ref, [...ids, 6]).subarray(5 * V)) < 1e-4);
+});
