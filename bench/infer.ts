@@ -1,7 +1,7 @@
 // Inference suite: InferenceModel prompt processing (pp256: one 256-token prefill step) and greedy
 // generation (tg128: 128 single-token steps from an empty cache), as llama-bench measures them, for
 // presets micro and small (1b with --case 1b; --quick: micro only) with f32, q8_0 and q4_0 weights (random, fixed
-// seed: infer/random-source.ts). Cases `<preset>-<fmt>-<pp256|tg128>`, tok/s, against the llama.cpp peer on the same weights
+// seed). Cases `<preset>-<fmt>-<pp256|tg128>`, tok/s, against the llama.cpp peer on the same weights
 // when one is plugged in (see InferPeer below); ours is the better of 1 and 2 threads (noted). Every tg128 case also reports the decode's weight
 // traffic, bytes of weights per token × tokens/s, against the memory bandwidth measured in the same
 // run (a threaded read of 1 GiB): the fraction of the bandwidth bound decoding reaches.
@@ -11,8 +11,7 @@ import { selectBackend } from '../src/backends/select.js';
 import { kernels } from '../src/core/runtime.js';
 import { PRESETS, validateConfig } from '../src/nn/config.js';
 import { InferenceModel } from '../src/infer/model.js';
-import { RandomWeightSource } from '../src/infer/random-source.js';
-import type { WeightSource } from '../src/infer/weight-source.js';
+import { DeepSeekLM } from '../src/nn/deepseek.js';
 import { addon } from '../src/backends/native/addon.js';
 
 export type InferFormat = 'f32' | 'q8_0' | 'q4_0';
@@ -24,8 +23,8 @@ export type InferTest = 'pp256' | 'tg128';
  */
 export interface InferPeer {
   name: string;
-  /** tokens/s of llama.cpp on these weights stored as fmt (a GGUF export of `weights`), or null with a reason */
-  measure(weights: WeightSource, preset: string, fmt: InferFormat, test: InferTest, reps: number): Promise<{ value: number | null; why?: string }>;
+  /** tokens/s of llama.cpp on `model` stored as fmt (a GGUF export of it), or null with a reason */
+  measure(model: DeepSeekLM, fmt: InferFormat, test: InferTest, reps: number): Promise<{ value: number | null; why?: string }>;
 }
 
 async function loadPeer(): Promise<InferPeer | null> {
@@ -105,10 +104,10 @@ export async function run(opts: BenchOptions): Promise<void> {
   for (const preset of presets) {
     if (!fmts.some((f) => wanted(`${preset}-${f}`))) continue;
     const cfg = validateConfig(PRESETS[preset], preset);
-    const base = new RandomWeightSource(cfg, 1, 0.02);  // generated tensor by tensor: 1b never sits in memory twice
+    const base = new DeepSeekLM(cfg, { seed: 1 });  // the peer exports these same weights to GGUF
     const ids = Int32Array.from({ length: 256 }, (_, i) => (i * 7919 + 13) % cfg.vocab_size);
     for (const fmt of fmts) {
-      const m = InferenceModel.fromSource(base, { weights: fmt });
+      const m = InferenceModel.fromModel(base, { weights: fmt });
       for (const test of ['pp256', 'tg128'] as InferTest[]) {
         const c = `${preset}-${fmt}-${test}`;
         if (!wanted(c)) continue;
@@ -121,7 +120,7 @@ export async function run(opts: BenchOptions): Promise<void> {
         }
         addon.setNumThreads(2);
         let pv: number | null = null, why: string | undefined = peer ? undefined : 'llama.cpp peer not plugged in';
-        if (peer) ({ value: pv, why } = await peer.measure(base, preset, fmt, test, reps));
+        if (peer) ({ value: pv, why } = await peer.measure(base, fmt, test, reps));
         emit(row(c, 'tokens', 'tok/s', ours, pv === null ? null : peer!.name, pv, [`${threads} thr`, why].filter(Boolean).join('; ')), opts);
         if (test === 'tg128') {
           const bytes = m.weightBytesPerToken();

@@ -9,11 +9,17 @@ import { ropeTables, type RopeTables } from '../ops/rope.js';
 import { headDim, type ModelConfig } from '../nn/config.js';
 import type { DeepSeekLM } from '../nn/deepseek.js';
 import type { CausalLM, Sequence, StepInput } from './types.js';
-import { ContextOverflowError } from './errors.js';
+import { ContextOverflowError, StepInputError } from './errors.js';
 import { loadWeights, type LoadOptions, type ModelWeights } from './load.js';
 import { ModuleWeightSource } from './model-source.js';
 import type { WeightSource } from './weight-source.js';
 import { HFDirSource } from './hf-source.js';
+
+/** most rows one pass runs; larger steps are split (bounds the scratch activations) */
+export const MAX_STEP_ROWS = 512;
+
+/** freed KV caches kept for reuse, at most this many bytes */
+const KV_POOL_BYTES = 1 << 30;
 
 /** KV cache rows allocated first; the cache doubles as the sequence grows, up to its capacity */
 const KV_INITIAL_ROWS = 256;
@@ -43,6 +49,9 @@ export class InferenceModel implements CausalLM {
   private readonly D: number;
   private nextId = 1;
   private readonly live = new Set<KvSequence>();
+  /** freed KV buffers by rows per layer, for the next sequences */
+  private readonly kvFree = new Map<number, { k: Float32Array[]; v: Float32Array[] }[]>();
+  private kvFreeBytes = 0;
   private readonly attn: AttentionArgs;
   private disposed = false;
   // scratch, [rows, ·] row-major, grown to the largest step
@@ -94,7 +103,7 @@ export class InferenceModel implements CausalLM {
    *  vocabulary size comes from its tokenizer.json when there is one */
   static fromHFDir(dir: string, opts: InferenceOptions = {}): InferenceModel {
     const src = new HFDirSource(dir);
-    return InferenceModel.fromSource(src, { vocabSize: src.tokenizerVocabSize(), ...opts });
+    return InferenceModel.fromSource(src, { ...opts, vocabSize: opts.vocabSize ?? src.tokenizerVocabSize() });
   }
 
   /** bytes of weights read per decoded token (every matrix once; the embedding row is negligible) */
@@ -131,12 +140,15 @@ export class InferenceModel implements CausalLM {
 
   freeSequence(seq: Sequence): void {
     const s = this.own(seq);
+    this.giveKv(s);
     s.k = []; s.v = []; s.rows = 0; s.length = 0; s.freed = true;
     this.live.delete(s);
   }
 
   dispose(): void {
     for (const s of [...this.live]) this.freeSequence(s);
+    this.kvFree.clear();
+    this.kvFreeBytes = 0;
     this.disposed = true;
     this.cap = 0;
     for (const k of ['x', 'xn', 'q', 'kb', 'vb', 'att', 'proj', 'gate', 'up', 'sel', 'qkv', 'gu', 'q1', 'k1', 'v1', 'g1', 'u1'] as const) this[k] = new Float32Array(0);
@@ -146,22 +158,49 @@ export class InferenceModel implements CausalLM {
     this.alive();
     const c = this.config, V = c.vocab_size;
     let R = 0, nOut = 0;
-    for (const [i, inp] of inputs.entries()) {
-      const s = this.own(inp.seq);
-      for (let j = 0; j < i; j++) if (inputs[j].seq === s) throw new RangeError(`step: sequence ${s.id} appears twice (inputs ${j} and ${i})`);
+    for (let i = 0; i < inputs.length; i++) {
+      const inp = inputs[i], s = this.own(inp.seq);
+      for (let j = 0; j < i; j++) if (inputs[j].seq === s) throw new StepInputError(`step: sequence ${s.id} appears twice (inputs ${j} and ${i})`);
       const n = inp.tokens.length;
-      if (n === 0) throw new RangeError(`step: input ${i} has no tokens`);
+      if (n === 0) throw new StepInputError(`step: input ${i} has no tokens`);
       if (s.length + n > s.capacity) {
         throw new ContextOverflowError(`sequence ${s.id}: ${s.length} cached + ${n} new tokens exceed its capacity of ${s.capacity} tokens (max_position_embeddings ${c.max_position_embeddings})`);
       }
       for (let t = 0; t < n; t++) {
         const id = inp.tokens[t];
-        if (!(id >= 0 && id < V)) throw new RangeError(`step: input ${i} token ${t} = ${id} is outside the vocabulary [0, ${V})`);
+        if (!(id >= 0 && id < V)) throw new StepInputError(`step: input ${i} token ${t} = ${id} is outside the vocabulary [0, ${V})`);
       }
       R += n;
       nOut += inp.allLogits ? n : 1;
     }
     if (R === 0) return new Float32Array(0);
+    if (R > MAX_STEP_ROWS) return this.chunked(inputs, nOut);
+    return this.run(inputs, R, nOut);
+  }
+
+  /**
+   * A step larger than MAX_STEP_ROWS (a long prompt) runs as several: each input alone, in chunks,
+   * so scratch stays bounded (a 7B's 4096-token prompt would otherwise need GBs of activations).
+   * Same results, rows in the same order.
+   */
+  private chunked(inputs: StepInput[], nOut: number): Float32Array {
+    const V = this.config.vocab_size;
+    const out = new Float32Array(nOut * V);
+    let o = 0;
+    for (const inp of inputs) {
+      const n = inp.tokens.length;
+      for (let t0 = 0; t0 < n; t0 += MAX_STEP_ROWS) {
+        const piece = inp.tokens.subarray(t0, Math.min(n, t0 + MAX_STEP_ROWS));
+        const last = t0 + piece.length === n;
+        const lg = this.run([{ seq: inp.seq, tokens: piece, allLogits: inp.allLogits }], piece.length, inp.allLogits ? piece.length : 1);
+        if (inp.allLogits || last) { out.set(lg, o); o += lg.length; }
+      }
+    }
+    return out;
+  }
+
+  private run(inputs: StepInput[], R: number, nOut: number): Float32Array {
+    const c = this.config, V = c.vocab_size;
     this.ensureScratch(R);
     for (const inp of inputs) this.ensureKv(inp.seq as KvSequence, inp.seq.length + inp.tokens.length);
 
@@ -175,7 +214,8 @@ export class InferenceModel implements CausalLM {
       const L = this.w.layers[l];
       k.rmsnormForward(this.xn, null, this.x, L.attnNorm, R, d, eps);
       L.qkv.matmul(this.qkv, this.xn, R);
-      const [qAll, kAll, vAll] = R === 1 ? [this.q1, this.k1, this.v1] : this.unstack(this.qkv, R, [qd, kvd, kvd], [this.q, this.kb, this.vb]);
+      if (R > 1) this.unstack(this.qkv, R, qd, kvd, kvd, this.q, this.kb, this.vb);
+      const qAll = R === 1 ? this.q1 : this.q, kAll = R === 1 ? this.k1 : this.kb, vAll = R === 1 ? this.v1 : this.vb;
       let row = 0;
       for (const inp of inputs) {
         const s = inp.seq as KvSequence, n = inp.tokens.length;
@@ -196,27 +236,32 @@ export class InferenceModel implements CausalLM {
       k.add(this.x, this.x, this.proj, R * d);
       k.rmsnormForward(this.xn, null, this.x, L.mlpNorm, R, d, eps);
       L.gateUp.matmul(this.gu, this.xn, R);
-      const [g, u] = R === 1 ? [this.g1, this.u1] : this.unstack(this.gu, R, [F, F], [this.gate, this.up]);
+      if (R > 1) this.unstack(this.gu, R, F, F, 0, this.gate, this.up, null);
+      const g = R === 1 ? this.g1 : this.gate, u = R === 1 ? this.u1 : this.up;
       k.swigluForward(g, g, u, R * F);
       L.down.matmul(this.proj, g, R);
       k.add(this.x, this.x, this.proj, R * d);
     }
     for (const inp of inputs) (inp.seq as KvSequence).length += inp.tokens.length;
 
-    // rows that need logits, gathered, normed, through the head
-    let src = 0, dst = 0;
-    for (const inp of inputs) {
-      const n = inp.tokens.length;
-      if (inp.allLogits) {
-        this.sel.set(this.x.subarray(src * d, (src + n) * d), dst * d);
-        dst += n;
-      } else {
-        this.sel.set(this.x.subarray((src + n - 1) * d, (src + n) * d), dst * d);
-        dst += 1;
+    // rows that need logits, gathered, normed, through the head (decode: every row, no gathering)
+    if (nOut === R) {
+      k.rmsnormForward(this.sel, null, this.x, this.w.norm, R, d, eps);
+    } else {
+      let src = 0, dst = 0;
+      for (const inp of inputs) {
+        const n = inp.tokens.length;
+        if (inp.allLogits) {
+          this.sel.set(this.x.subarray(src * d, (src + n) * d), dst * d);
+          dst += n;
+        } else {
+          this.sel.set(this.x.subarray((src + n - 1) * d, (src + n) * d), dst * d);
+          dst += 1;
+        }
+        src += n;
       }
-      src += n;
+      k.rmsnormForward(this.sel, null, this.sel, this.w.norm, nOut, d, eps);
     }
-    k.rmsnormForward(this.sel, null, this.sel, this.w.norm, nOut, d, eps);
     const logits = new Float32Array(nOut * V);
     this.w.head.matmul(logits, this.sel, nOut);
     return logits;
@@ -233,16 +278,13 @@ export class InferenceModel implements CausalLM {
     return seq;
   }
 
-  /** splits rows of [a | b | …] (stacked matmul outputs) into contiguous [R, a], [R, b], … */
-  private unstack(src: Float32Array, R: number, widths: number[], outs: Float32Array[]): Float32Array[] {
-    const total = widths.reduce((a, b) => a + b, 0);
-    let off = 0;
-    widths.forEach((w, i) => {
-      this.split.shape[0] = R; this.split.shape[1] = w; this.split.strides[0] = total;
-      kernels().copyStrided(outs[i], src, this.split.shape, this.split.strides, off);
-      off += w;
-    });
-    return outs;
+  /** splits R rows of [a | b | c] (stacked matmul outputs; c may be 0 wide) into contiguous [R, a], [R, b], [R, c] */
+  private unstack(src: Float32Array, R: number, a: number, b: number, c: number, oa: Float32Array, ob: Float32Array, oc: Float32Array | null): void {
+    const k = kernels(), sp = this.split;
+    sp.shape[0] = R; sp.strides[0] = a + b + c;
+    sp.shape[1] = a; k.copyStrided(oa, src, sp.shape, sp.strides, 0);
+    sp.shape[1] = b; k.copyStrided(ob, src, sp.shape, sp.strides, a);
+    if (oc) { sp.shape[1] = c; k.copyStrided(oc, src, sp.shape, sp.strides, a + b); }
   }
 
   private ensureScratch(R: number): void {
@@ -276,14 +318,44 @@ export class InferenceModel implements CausalLM {
     while (rows < need) rows *= 2;
     rows = Math.min(rows, s.capacity);
     const kvd = this.Hkv * this.D;
-    for (let l = 0; l < this.w.layers.length; l++) {
-      const k = new Float32Array(rows * kvd), v = new Float32Array(rows * kvd);
-      if (s.length > 0) {
-        k.set(s.k[l].subarray(0, s.length * kvd));
-        v.set(s.v[l].subarray(0, s.length * kvd));
+    const fresh = this.takeKv(rows);
+    if (s.length > 0) {
+      for (let l = 0; l < this.w.layers.length; l++) {
+        fresh.k[l].set(s.k[l].subarray(0, s.length * kvd));
+        fresh.v[l].set(s.v[l].subarray(0, s.length * kvd));
       }
-      s.k[l] = k; s.v[l] = v;
     }
-    s.rows = rows;
+    this.giveKv(s);
+    s.k = fresh.k; s.v = fresh.v; s.rows = rows;
   }
+
+  /**
+   * KV buffers of `rows` rows per layer: reused from freed sequences when there are some (fresh
+   * memory costs page faults on first touch, a visible share of a short request's prefill), else new.
+   * Reused rows hold an old sequence's values; attention never reads rows at or past a sequence's length.
+   */
+  private takeKv(rows: number): { k: Float32Array[]; v: Float32Array[] } {
+    const list = this.kvFree.get(rows);
+    const hit = list?.pop();
+    if (hit) { this.kvFreeBytes -= this.kvBytes(rows); return hit; }
+    const kvd = this.Hkv * this.D, k: Float32Array[] = [], v: Float32Array[] = [];
+    for (let l = 0; l < this.w.layers.length; l++) { k.push(new Float32Array(rows * kvd)); v.push(new Float32Array(rows * kvd)); }
+    return { k, v };
+  }
+
+  /** keeps a sequence's buffers for reuse, up to KV_POOL_BYTES in all */
+  private giveKv(s: KvSequence): void {
+    if (s.rows === 0 || s.k.length === 0) return;
+    const bytes = this.kvBytes(s.rows);
+    if (this.kvFreeBytes + bytes > KV_POOL_BYTES) return;
+    let list = this.kvFree.get(s.rows);
+    if (!list) this.kvFree.set(s.rows, (list = []));
+    list.push({ k: s.k, v: s.v });
+    this.kvFreeBytes += bytes;
+  }
+
+  private kvBytes(rows: number): number {
+    return 2 * this.w.layers.length * rows * this.Hkv * this.D * 4;
+  }
+
 }

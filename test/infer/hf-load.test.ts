@@ -111,3 +111,37 @@ test('bad directories: clear errors naming the file and the expectation', () => 
   expectErr(d, /no config.json/);
   void kernels;
 });
+
+test('the real vocabulary size comes from tokenizer.json (padding rows of the head excluded)', () => {
+  const model = new DeepSeekLM(tinyGqa, { seed: 25 });
+  const dir = join(tmp, 'with-tokenizer');
+  saveModel(model, dir);
+  assert.equal(InferenceModel.fromHFDir(dir).vocabSize, 61, 'no tokenizer: every row');
+  const vocab = Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`t${i}`, i]));
+  writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify({ model: { type: 'BPE', vocab }, added_tokens: [{ id: 55, content: '<eos>' }] }));
+  const m = InferenceModel.fromHFDir(dir);
+  assert.equal(m.vocabSize, 56);
+  assert.equal(m.config.vocab_size, 61);
+  assert.equal(InferenceModel.fromHFDir(dir, { vocabSize: 40 }).vocabSize, 40);
+});
+
+test('an f16 HF directory runs on f16 weights (decode and prefill paths) close to f32', () => {
+  const model = new DeepSeekLM(tinyGqa, { seed: 26 });
+  const dir = join(tmp, 'f16');
+  saveModel(model, dir);
+  const tensors = [...model.namedParameters()].map(([name, p]) => {
+    const h = new Uint16Array(p.numel);
+    kernels().f32ToF16(h, p.f32, p.numel);
+    return { name, dtype: 'f16' as const, shape: p.shape, bytes: new Uint8Array(h.buffer) };
+  });
+  writeSafetensors(join(dir, 'model.safetensors'), tensors);
+  const m = InferenceModel.fromHFDir(dir);
+  assert.deepEqual(m.formats(), { embed: 'f16', layers: 'f16', head: 'f16' });
+  const prompt = Array.from({ length: 9 }, (_, i) => (i * 17 + 2) % 61);
+  const got = logitsOf(m, prompt, [7, 8]), want = logitsOf(InferenceModel.fromModel(model), prompt, [7, 8]);
+  for (let i = 0; i < got.length; i++) {
+    let md = 0, mx = 0;
+    for (let j = 0; j < got[i].length; j++) { md = Math.max(md, Math.abs(got[i][j] - want[i][j])); mx = Math.max(mx, Math.abs(want[i][j])); }
+    assert.ok(md / mx < 2e-3, `step ${i}: relative max diff ${md / mx}`);
+  }
+});

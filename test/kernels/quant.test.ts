@@ -164,3 +164,16 @@ test('matmulQuant rejects bad arguments with the argument named', () => {
   assert.throws(() => nat.matmulQuant(y, x, w, 'q9' as never, 1, 2, 32, 'dot'), /unknown weight format "q9"/);
   assert.throws(() => nat.quantize(new Uint8Array(10), x, 'q8_0', 32), /'out' holds 10 bytes, needs 34/);
 });
+
+test('q8_0 rounds halves away from zero (C roundf), native and reference alike', () => {
+  const x = new Float32Array(32);
+  x[0] = 127;  // amax 127 → d = 1, so x·(1/d) = x exactly
+  const halves = [0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 126.5, -126.5, 0.49999997, -0.49999997, 3.4999998, -3.5];
+  halves.forEach((v, i) => { x[1 + i] = v; });
+  const a = new Uint8Array(34), b = new Uint8Array(34);
+  nat.quantize(a, x, 'q8_0', 32);
+  ref.quantize(b, x, 'q8_0', 32);
+  assert.deepEqual(a, b);
+  const q = Array.from(a.subarray(3, 3 + halves.length), (u) => (u << 24) >> 24);
+  assert.deepEqual(q, [1, -1, 2, -2, 3, -3, 127, -127, 0, 0, 3, -4]);
+});
