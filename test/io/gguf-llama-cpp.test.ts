@@ -205,3 +205,27 @@ for (const type of ['q8_0', 'q4_0'] as const) {
     if (type === 'q4_0') assert.ok(dLlama < 0.25 * dWeights, `llama.cpp ${dLlama} vs weight quantization error ${dWeights}`);
   });
 }
+
+test('DeepSeek LLM\'s vocabulary (102,400 ids, pre-tokenizer deepseek-llm) exported with a model: llama.cpp tokenizes as dsllm', { skip: SKIP, timeout: 300_000 }, async () => {
+  const tok = loadTokenizer(data('tokenizers', 'deepseek-llm-vocab.gguf'));
+  const model = new DeepSeekLM(validateConfig({
+    vocab_size: 102400, hidden_size: 64, intermediate_size: 128, num_hidden_layers: 1, num_attention_heads: 4, tie_word_embeddings: true,
+  }), { seed: 1 });
+  const path = join(dir, 'deepseek-vocab.gguf');
+  exportGguf(model, path, { type: 'q8_0', tokenizer: tok });
+  const lm = await (peer as Exclude<typeof peer, { error: string }>).llama.loadModel({ modelPath: path, vocabOnly: true });
+  try {
+    assert.equal(lm.tokens.bos, 100000);
+    assert.equal(lm.tokens.eos, 100001);
+    const cases = readFileSync(data('tokenizers', 'gpt-2-vocab.gguf.inp'), 'utf8').split('\n__ggml_vocab_test__\n');
+    assert.ok(cases.length >= 40);
+    for (const s of [...cases, 'User: 你好，世界！\n\nAssistant: Việt 3.14159 ']) {
+      assert.deepEqual(Array.from(lm.tokenize(s, false) as number[]), Array.from(tok.encode(s)), JSON.stringify(s));
+    }
+    const meta = lm.fileInfo.metadata as unknown as { tokenizer: { chat_template?: string; ggml: { pre: string } } };
+    assert.equal(meta.tokenizer.ggml.pre, 'deepseek-llm');
+    assert.match(meta.tokenizer.chat_template ?? '', /'Assistant:'/, 'DeepSeek chat template embedded');
+  } finally {
+    await lm.dispose();
+  }
+});
