@@ -37,6 +37,20 @@ export class GgufWeightSource implements WeightSource {
     }
   }
 
+  /**
+   * Real token ids (the largest id that is a token + 1), as HFDirSource reads tokenizer.json: padding
+   * rows are UNUSED ("[PAD100015]" …; older converters wrote them USER_DEFINED) and never sampled.
+   */
+  tokenizerVocabSize(): number | undefined {
+    const texts = this.file.kv.get('tokenizer.ggml.tokens'), types = this.file.kv.get('tokenizer.ggml.token_type');
+    if (!Array.isArray(texts)) return undefined;
+    for (let id = texts.length - 1; id >= 0; id--) {
+      const unused = Array.isArray(types) && types[id] === 5;
+      if (!unused && !/^\[PAD\d+\]$/.test(String(texts[id]))) return id + 1;
+    }
+    return undefined;
+  }
+
   /** HF names of the weights, in file order */
   names(): string[] {
     return [...this.ggufOf.keys()];

@@ -240,6 +240,7 @@ test('DeepSeek LLM\'s vocabulary (102,400 ids, pre-tokenizer deepseek-llm) expor
   const path = join(dir, 'deepseek-vocab.gguf');
   exportGguf(model, path, { type: 'q8_0', tokenizer: tok });
   const lm = await (peer as Exclude<typeof peer, { error: string }>).llama.loadModel({ modelPath: path, vocabOnly: true });
+  assert.equal(new GgufWeightSource(path).tokenizerVocabSize(), 100015, 'the paper\'s 100,015 real tokens; the rest is padding');
   try {
     assert.equal(lm.tokens.bos, 100000);
     assert.equal(lm.tokens.eos, 100001);

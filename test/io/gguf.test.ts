@@ -288,6 +288,7 @@ test('a trained BPE vocabulary goes into the GGUF and comes back encoding the sa
   assert.equal(f.kv.get('tokenizer.ggml.pre'), 'deepseek-llm');
   assert.equal((f.kv.get('tokenizer.ggml.tokens') as string[]).length, 448);
   assert.equal((f.kv.get('tokenizer.ggml.token_type') as number[])[447], 5, 'padding rows are UNUSED');
+  assert.equal(new GgufWeightSource(path).tokenizerVocabSize(), 400);
   assert.equal((f.kv.get('tokenizer.ggml.token_type') as number[])[tokenizer.spec.bos!], 3, 'BOS is CONTROL');
   assert.match(f.kv.get('tokenizer.chat_template') as string, /Assistant:/);
   const back = loadTokenizer(path);
