@@ -27,3 +27,4 @@ export { AdamW } from './optim/adamw.js';
 export { learningRate } from './optim/schedule.js';
 export type { Schedule, MultiStepSchedule, CosineSchedule } from './optim/schedule.js';
 export { Rng } from './util/rng.js';
+export * from './io/gguf-index.js';
