@@ -297,7 +297,7 @@ test('a trained BPE vocabulary goes into the GGUF and comes back encoding the sa
   assert.equal(back.spec.bos, tokenizer.spec.bos);
   assert.equal(back.spec.eos, tokenizer.spec.eos);
   assert.throws(() => exportGguf(model, join(dir, 'pre.gguf'), { tokenizer, pre: 'nonsense' }), /pre-tokenizer "nonsense" is not one llama\.cpp accepts \(one of: default, /);
-  assert.throws(() => exportGguf(new DeepSeekLM({ ...tinyCfg, vocab_size: 300 }), join(dir, 'small.gguf'), { tokenizer }), /448 ids, but the model has only 300 embedding rows/);
+  assert.throws(() => exportGguf(new DeepSeekLM({ ...tinyCfg, vocab_size: 300 }), join(dir, 'too-small.gguf'), { tokenizer }), /448 ids, but the model has only 300 embedding rows/);
 });
 
 test('unsupported models are refused with what is supported', () => {
