@@ -24,7 +24,7 @@ import { loadTokenizer } from '../../src/tokenizer/formats/load.js';
 import { GgufWeightSource } from '../../src/io/gguf-weights.js';
 import { InferenceModel } from '../../src/infer/model.js';
 import type { CausalLM } from '../../src/infer/types.js';
-import { loadLlamaCpp, llamaCppGreedy, type LlamaCppRun } from '../../bench/llama-cpp.js';
+import { loadLlamaCpp, llamaCppGreedy, llamaCppLastHidden, type LlamaCppRun } from '../../bench/llama-cpp.js';
 import { readGguf } from '../../src/io/gguf.js';
 import { ggmlReferenceLogits } from './ggml-reference.js';
 import { SKIP as NO_DATA, data } from '../tokenizer/data.js';
@@ -109,6 +109,25 @@ function maxAbsDiff(a: Float64Array[], b: Float64Array[]): number {
   return m;
 }
 
+/**
+ * Raw logits: llama.cpp's final hidden state at the end of several prefixes of `ids`, times the
+ * model's output matrix in f64, against dsllm's logits there. Max abs diff over prefixes and vocab.
+ */
+async function rawLogitDiff(path: string, model: DeepSeekLM, ids: number[], cuts: number[]): Promise<number> {
+  const V = model.config.vocab_size, d = model.config.hidden_size, W = model.lm_head.f32;
+  let m = 0;
+  for (const n of cuts) {
+    const h = await llamaCppLastHidden(path, ids.slice(0, n));
+    const ours = forwardLogits(model, ids.slice(0, n)).subarray((n - 1) * V);
+    for (let v = 0; v < V; v++) {
+      let s = 0;
+      for (let j = 0; j < d; j++) s += h[j] * W[v * d + j];
+      m = Math.max(m, Math.abs(s - ours[v]));
+    }
+  }
+  return m;
+}
+
 async function compare(path: string, model: DeepSeekLM, prompt: number[], maxNew: number) {
   const theirs = await llamaCppGreedy(path, prompt, maxNew);
   const ours = oursGreedy(model, prompt, maxNew);
@@ -133,6 +152,10 @@ test('a dsllm-trained model (byte-level vocabulary) exported to GGUF f32: llama.
   assert.ok(diff <= 1e-3, `log-softmax max abs diff ${diff}`);
   const dc = checkCausal(path, theirs, prompt, 80, 'trained');
   assert.ok(dc <= 1e-3, `InferenceModel log-softmax max abs diff ${dc}`);
+  const all = [...prompt, ...ours.generated];
+  const dRaw = await rawLogitDiff(path, model, all, [prompt.length, prompt.length + 40, all.length - 1]);
+  assert.ok(dRaw <= 1e-3, `raw logits max abs diff ${dRaw}`);
+  console.log(`trained: raw logits (llama.cpp hidden state × output) max abs diff ${dRaw.toExponential(2)}`);
   console.log(`trained: 80 greedy tokens identical, max |Δ log p| = ${diff.toExponential(2)} (DeepSeekLM), ${dc.toExponential(2)} (InferenceModel on the GGUF) over ${ours.logprobs.length} positions; text ${JSON.stringify(Buffer.from(ours.generated.filter((t) => t < 256)).toString('latin1'))}`);
 });
 
@@ -164,6 +187,10 @@ test('random 7B-shaped GQA model with a BPE vocabulary, GGUF f32: llama.cpp agre
   assert.ok(diff <= 1e-3, `log-softmax max abs diff ${diff}`);
   const dc = checkCausal(bpePath, theirs, PROMPT, 64, 'gqa');
   assert.ok(dc <= 1e-3, `InferenceModel log-softmax max abs diff ${dc}`);
+  const all = [...PROMPT, ...ours.generated];
+  const dRaw = await rawLogitDiff(bpePath, model, all, [PROMPT.length, PROMPT.length + 32, all.length - 1]);
+  assert.ok(dRaw <= 1e-3, `raw logits max abs diff ${dRaw}`);
+  console.log(`gqa f32: raw logits (llama.cpp hidden state × output) max abs diff ${dRaw.toExponential(2)}`);
   console.log(`gqa f32: 64 greedy tokens identical, max |Δ log p| = ${diff.toExponential(2)} (DeepSeekLM), ${dc.toExponential(2)} (InferenceModel on the GGUF)`);
   // the vocabulary went along: llama.cpp tokenizes text as dsllm does
   const p = 'error' in peer ? null : peer;
