@@ -8,8 +8,10 @@
 //
 // The matmul has two modes, chosen by the caller (TypeScript decides):
 //   dot  (few rows: decode, memory-bound): x rows are quantized to q8_0 blocks once, as ggml does, and
-//        each weight block is dotted with int8 VNNI (vpdpbusd) straight from storage; bf16/f16 weights
-//        are widened to f32 in registers against f32 x (no rounding of x). Threads split the outputs.
+//        each weight block is dotted with int8 VNNI (vpdpbusd) straight from storage; f32/bf16/f16
+//        weights are widened to f32 in registers against f32 x (no rounding of x). Threads split the
+//        outputs. (Measured, one thread, 32000x768 q8_0: the int8 dot reads 21-24 G weights per
+//        CPU-second, dequantizing q8_0 to f32 in registers against f32 x 16-17: 1.4x slower.)
 //   gemm (many rows: prefill, compute-bound): weights are dequantized panel by panel to bf16 (f32 for
 //        f16 weights, which bf16 would round) and fed to the packed GEMM of gemm_core.h with x rounded
 //        to bf16 (AVX512-BF16 dot products, f32 accumulation).
@@ -59,6 +61,32 @@ void QuantizeQ8Block(const float* x, uint8_t* out) {
   for (int j = 0; j < QK; ++j) q[j] = (int8_t)std::roundf(x[j] * id);
 }
 
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+// The same block, vectorized (activations are quantized on every decode matmul): C's roundf (half away
+// from zero) as truncate, then one step away from zero where the dropped fraction is ≥ 0.5. Returns
+// the sum of the quants (Q4_0's offset term). Bit-identical to the scalar form (tested via quantize).
+int32_t QuantizeQ8BlockVec(const float* x, uint8_t* out) {
+  __m512 a = _mm512_loadu_ps(x), b = _mm512_loadu_ps(x + 16);
+  const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(b)));
+  const float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
+  uint16_t dh = F32ToF16(d);
+  std::memcpy(out, &dh, 2);
+  const __m512 vid = _mm512_set1_ps(id), half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+  auto q = [&](__m512 v) {
+    v = _mm512_mul_ps(v, vid);
+    __m512 t = _mm512_roundscale_ps(v, _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC);
+    __mmask16 up = _mm512_cmp_ps_mask(_mm512_abs_ps(_mm512_sub_ps(v, t)), half, _CMP_GE_OQ);
+    t = _mm512_mask_add_ps(t, up, t, _mm512_castsi512_ps(_mm512_or_si512(_mm512_castps_si512(one),
+          _mm512_and_si512(_mm512_castps_si512(v), _mm512_set1_epi32((int)0x80000000)))));
+    return _mm512_cvttps_epi32(t);
+  };
+  __m512i qa = q(a), qb = q(b);
+  _mm_storeu_si128((__m128i*)(out + 2), _mm512_cvtepi32_epi8(qa));
+  _mm_storeu_si128((__m128i*)(out + 18), _mm512_cvtepi32_epi8(qb));
+  return _mm512_reduce_add_epi32(_mm512_add_epi32(qa, qb));
+}
+#endif
+
 void QuantizeQ4Block(const float* x, uint8_t* out) {
   float amax = 0.0f, max = 0.0f;  // max: the signed value of largest magnitude (first one on ties)
   for (int j = 0; j < QK; ++j) {
@@ -100,6 +128,31 @@ void DequantRow(int fmt, const uint8_t* w, int64_t k, float* out) {
 // one row to bf16 (round to nearest even) for the gemm mode's panels
 void DequantRowBf16(int fmt, const uint8_t* w, int64_t k, uint16_t* out, float* tmp) {
   if (fmt == kBF16) { std::memcpy(out, w, 2 * k); return; }
+#if defined(__AVX512BF16__)
+  // block formats straight to bf16 in registers: q → f32 (exact), ·d (one rounding, as DequantRow), → bf16
+  if (fmt == kQ8) {
+    for (int64_t b = 0; b < k / QK; ++b, w += kQ8Bytes) {
+      const __m512 d = _mm512_set1_ps(F16ToF32(LoadU16(w)));
+      __m256i q = _mm256_loadu_si256((const __m256i*)(w + 2));
+      __m512 lo = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_castsi256_si128(q))));
+      __m512 hi = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_extracti128_si256(q, 1))));
+      _mm512_storeu_si512(out + b * QK, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+    }
+    return;
+  }
+  if (fmt == kQ4) {
+    const __m128i m = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
+    for (int64_t b = 0; b < k / QK; ++b, w += kQ4Bytes) {
+      const __m512 d = _mm512_set1_ps(F16ToF32(LoadU16(w)));
+      __m128i raw = _mm_loadu_si128((const __m128i*)(w + 2));
+      __m128i qlo = _mm_sub_epi8(_mm_and_si128(raw, m), eight), qhi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(raw, 4), m), eight);
+      __m512 lo = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(qlo)));
+      __m512 hi = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(qhi)));
+      _mm512_storeu_si512(out + b * QK, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+    }
+    return;
+  }
+#endif
   DequantRow(fmt, w, k, tmp);
   int64_t i = 0;
 #if defined(__AVX512BF16__)
@@ -123,11 +176,16 @@ struct QuantX {
     d.resize(rows * nb); sum.resize(rows * nb); q.resize(rows * k + 64);
     uint8_t blk[kQ8Bytes];
     for (int64_t i = 0; i < rows * nb; ++i) {
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+      sum[i] = QuantizeQ8BlockVec(x + i * QK, blk);
+      std::memcpy(&q[i * QK], blk + 2, QK);
+#else
       QuantizeQ8Block(x + i * QK, blk);
-      d[i] = F16ToF32(LoadU16(blk));  // the rounded scale, as ggml's vec_dot uses it
       int32_t s = 0;
       for (int j = 0; j < QK; ++j) { q[i * QK + j] = (int8_t)blk[2 + j]; s += (int8_t)blk[2 + j]; }
       sum[i] = s;
+#endif
+      d[i] = F16ToF32(LoadU16(blk));  // the rounded scale, as ggml's vec_dot uses it
     }
   }
 };
@@ -163,6 +221,65 @@ float DotQ8(const uint8_t* w, const int8_t* xq, const float* xd, int64_t nb) {
   return Hsum256(_mm256_add_ps(acc0, acc1));
 }
 
+float DotQ4(const uint8_t* w, const int8_t* xq, const float* xd, const int32_t* xs, int64_t nb);
+
+// Two blocks per 512-bit vector: |x| meets w·sign(x) (AVX512BW masked negate), the two blocks'
+// scales fill the two halves of the scale vector
+inline __m512 ScalePair(float s0, float s1) {
+  return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(s0)), _mm256_set1_ps(s1), 1);
+}
+
+float DotQ8Wide(const uint8_t* w, const int8_t* xq, const float* xd, int64_t nb) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  const __m512i zero = _mm512_setzero_si512();
+  int64_t b = 0;
+  auto pair = [&](int64_t b2) {
+    const uint8_t* wb = w + b2 * kQ8Bytes;
+    __m512i wv = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i*)(wb + 2))),
+                                    _mm256_loadu_si256((const __m256i*)(wb + kQ8Bytes + 2)), 1);
+    __m512i xv = _mm512_loadu_si512(xq + b2 * QK);
+    __m512i sw = _mm512_mask_sub_epi8(wv, _mm512_movepi8_mask(xv), zero, wv);
+    __m512i p = _mm512_dpbusd_epi32(zero, _mm512_abs_epi8(xv), sw);
+    __m512 sc = ScalePair(F16ToF32(LoadU16(wb)) * xd[b2], F16ToF32(LoadU16(wb + kQ8Bytes)) * xd[b2 + 1]);
+    return _mm512_mul_ps(sc, _mm512_cvtepi32_ps(p));
+  };
+  for (; b + 4 <= nb; b += 4) {
+    acc0 = _mm512_add_ps(acc0, pair(b));
+    acc1 = _mm512_add_ps(acc1, pair(b + 2));
+  }
+  for (; b + 2 <= nb; b += 2) acc0 = _mm512_add_ps(acc0, pair(b));
+  float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
+  if (b < nb) s += DotQ8(w + b * kQ8Bytes, xq + b * QK, xd + b, nb - b);
+  return s;
+}
+
+float DotQ4Wide(const uint8_t* w, const int8_t* xq, const float* xd, const int32_t* xs, int64_t nb) {
+  __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
+  const __m512i zero = _mm512_setzero_si512();
+  const __m128i m = _mm_set1_epi8(0x0f);
+  float corr = 0.0f;
+  int64_t b = 0;
+  auto pair = [&](int64_t b2) {
+    const uint8_t* wb = w + b2 * kQ4Bytes;
+    __m128i r0 = _mm_loadu_si128((const __m128i*)(wb + 2)), r1 = _mm_loadu_si128((const __m128i*)(wb + kQ4Bytes + 2));
+    __m256i q0 = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(r0, 4), m), _mm_and_si128(r0, m));
+    __m256i q1 = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(r1, 4), m), _mm_and_si128(r1, m));
+    __m512i wv = _mm512_inserti64x4(_mm512_castsi256_si512(q0), q1, 1);
+    __m512i p = _mm512_dpbusd_epi32(zero, wv, _mm512_loadu_si512(xq + b2 * QK));
+    const float s0 = F16ToF32(LoadU16(wb)) * xd[b2], s1 = F16ToF32(LoadU16(wb + kQ4Bytes)) * xd[b2 + 1];
+    corr += s0 * (float)xs[b2] + s1 * (float)xs[b2 + 1];
+    return _mm512_mul_ps(ScalePair(s0, s1), _mm512_cvtepi32_ps(p));
+  };
+  for (; b + 4 <= nb; b += 4) {
+    acc0 = _mm512_add_ps(acc0, pair(b));
+    acc1 = _mm512_add_ps(acc1, pair(b + 2));
+  }
+  for (; b + 2 <= nb; b += 2) acc0 = _mm512_add_ps(acc0, pair(b));
+  float s = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1)) - 8.0f * corr;
+  if (b < nb) s += DotQ4(w + b * kQ4Bytes, xq + b * QK, xd + b, xs + b, nb - b);
+  return s;
+}
+
 inline __m256i UnpackQ4(const uint8_t* qs) {
   const __m128i m = _mm_set1_epi8(0x0f);
   __m128i b = _mm_loadu_si128((const __m128i*)qs);
@@ -193,6 +310,61 @@ float DotQ4(const uint8_t* w, const int8_t* xq, const float* xd, const int32_t* 
   }
   return Hsum256(_mm256_add_ps(acc0, acc1)) - 8.0f * corr;
 }
+
+// R x rows (2..4) against one weight row, two blocks per 512-bit vector: each weight pair and its
+// scales are loaded once for all rows (an odd last block goes through the one-row 256-bit kernel)
+template <int R>
+void DotQ8RowsWide(const uint8_t* w, const int8_t* xq, const float* xd, int64_t k, int64_t nb, float* out) {
+  __m512 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm512_setzero_ps();
+  const __m512i zero = _mm512_setzero_si512();
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    const uint8_t* wb = w + b * kQ8Bytes;
+    __m512i wv = _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256((const __m256i*)(wb + 2))),
+                                    _mm256_loadu_si256((const __m256i*)(wb + kQ8Bytes + 2)), 1);
+    const float d0 = F16ToF32(LoadU16(wb)), d1 = F16ToF32(LoadU16(wb + kQ8Bytes));
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      __m512i xv = _mm512_loadu_si512(xq + r * k + b * QK);
+      __m512i sw = _mm512_mask_sub_epi8(wv, _mm512_movepi8_mask(xv), zero, wv);
+      __m512i p = _mm512_dpbusd_epi32(zero, _mm512_abs_epi8(xv), sw);
+      acc[r] = _mm512_fmadd_ps(ScalePair(d0 * xd[r * nb + b], d1 * xd[r * nb + b + 1]), _mm512_cvtepi32_ps(p), acc[r]);
+    }
+  }
+  float tail[R];
+  for (int r = 0; r < R; ++r) tail[r] = 0.0f;
+  if (b < nb)
+    for (int r = 0; r < R; ++r) tail[r] = DotQ8(w + b * kQ8Bytes, xq + r * k + b * QK, xd + r * nb + b, 1);
+  for (int r = 0; r < R; ++r) out[r] = _mm512_reduce_add_ps(acc[r]) + tail[r];
+}
+
+template <int R>
+void DotQ4RowsWide(const uint8_t* w, const int8_t* xq, const float* xd, const int32_t* xs, int64_t k, int64_t nb, float* out) {
+  __m512 acc[R];
+  float corr[R];
+  for (int r = 0; r < R; ++r) { acc[r] = _mm512_setzero_ps(); corr[r] = 0.0f; }
+  const __m512i zero = _mm512_setzero_si512();
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    const uint8_t* wb = w + b * kQ4Bytes;
+    __m512i wv = _mm512_inserti64x4(_mm512_castsi256_si512(UnpackQ4(wb + 2)), UnpackQ4(wb + kQ4Bytes + 2), 1);
+    const float d0 = F16ToF32(LoadU16(wb)), d1 = F16ToF32(LoadU16(wb + kQ4Bytes));
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      __m512i p = _mm512_dpbusd_epi32(zero, wv, _mm512_loadu_si512(xq + r * k + b * QK));
+      const float s0 = d0 * xd[r * nb + b], s1 = d1 * xd[r * nb + b + 1];
+      acc[r] = _mm512_fmadd_ps(ScalePair(s0, s1), _mm512_cvtepi32_ps(p), acc[r]);
+      corr[r] += s0 * (float)xs[r * nb + b] + s1 * (float)xs[r * nb + b + 1];
+    }
+  }
+  float tail[R];
+  for (int r = 0; r < R; ++r) tail[r] = 0.0f;
+  if (b < nb)
+    for (int r = 0; r < R; ++r) tail[r] = DotQ4(w + b * kQ4Bytes, xq + r * k + b * QK, xd + r * nb + b, xs + r * nb + b, 1);
+  for (int r = 0; r < R; ++r) out[r] = _mm512_reduce_add_ps(acc[r]) - 8.0f * corr[r] + tail[r];
+}
+#define DSLLM_MULTIROW 1
 #else
 float DotQ8(const uint8_t* w, const int8_t* xq, const float* xd, int64_t nb) {
   float acc = 0.0f;
@@ -222,19 +394,29 @@ float Dot16(const uint8_t* w8, const float* x, int64_t k) {
   float tail = 0.0f;
 #if defined(__AVX512F__)
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-  auto widen = [](const uint16_t* p) {
-    __m256i h = _mm256_loadu_si256((const __m256i*)p);
+  auto widen = [&](int64_t e) {
+    if (F == kF32) return _mm512_loadu_ps((const float*)w8 + e);
+    __m256i h = _mm256_loadu_si256((const __m256i*)(w + e));
     if (F == kBF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
     return _mm512_cvtph_ps(h);
   };
-  for (; i + 32 <= k; i += 32) {
-    acc0 = _mm512_fmadd_ps(widen(w + i), _mm512_loadu_ps(x + i), acc0);
-    acc1 = _mm512_fmadd_ps(widen(w + i + 16), _mm512_loadu_ps(x + i + 16), acc1);
+  __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+  for (; i + 64 <= k; i += 64) {
+    acc0 = _mm512_fmadd_ps(widen(i), _mm512_loadu_ps(x + i), acc0);
+    acc1 = _mm512_fmadd_ps(widen(i + 16), _mm512_loadu_ps(x + i + 16), acc1);
+    acc2 = _mm512_fmadd_ps(widen(i + 32), _mm512_loadu_ps(x + i + 32), acc2);
+    acc3 = _mm512_fmadd_ps(widen(i + 48), _mm512_loadu_ps(x + i + 48), acc3);
   }
-  for (; i + 16 <= k; i += 16) acc0 = _mm512_fmadd_ps(widen(w + i), _mm512_loadu_ps(x + i), acc0);
+  acc0 = _mm512_add_ps(acc0, acc2); acc1 = _mm512_add_ps(acc1, acc3);
+  for (; i + 32 <= k; i += 32) {
+    acc0 = _mm512_fmadd_ps(widen(i), _mm512_loadu_ps(x + i), acc0);
+    acc1 = _mm512_fmadd_ps(widen(i + 16), _mm512_loadu_ps(x + i + 16), acc1);
+  }
+  for (; i + 16 <= k; i += 16) acc0 = _mm512_fmadd_ps(widen(i), _mm512_loadu_ps(x + i), acc0);
   tail = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
 #endif
   for (; i < k; ++i) {
+    if (F == kF32) { float f; std::memcpy(&f, w8 + 4 * i, 4); tail += f * x[i]; continue; }
     uint16_t h; std::memcpy(&h, w + i, 2);
     tail += (F == kBF16 ? Bf16ToF32(h) : F16ToF32(h)) * x[i];
   }
@@ -253,12 +435,43 @@ void MatmulDot(float* y, const float* x, int64_t rows, const uint8_t* w, int fmt
   parallel_for(n, grain, [&](int64_t j0, int64_t j1, int) {
     for (int64_t j = j0; j < j1; ++j) {
       const uint8_t* wr = w + j * rb;
+#if defined(DSLLM_MULTIROW)
+      if (quant && rows > 1) {  // groups of up to 4 rows share each weight block's load and scale
+        float v[4];
+        for (int64_t r = 0; r < rows; r += 4) {
+          const int R = (int)std::min<int64_t>(4, rows - r);
+          const int8_t* xq = X.q.data() + r * k;
+          const float* xd = X.d.data() + r * nb;
+          const int32_t* xs = X.sum.data() + r * nb;
+          if (fmt == kQ8) {
+            if (R == 4) DotQ8RowsWide<4>(wr, xq, xd, k, nb, v);
+            else if (R == 3) DotQ8RowsWide<3>(wr, xq, xd, k, nb, v);
+            else if (R == 2) DotQ8RowsWide<2>(wr, xq, xd, k, nb, v);
+            else v[0] = DotQ8Wide(wr, xq, xd, nb);
+          } else {
+            if (R == 4) DotQ4RowsWide<4>(wr, xq, xd, xs, k, nb, v);
+            else if (R == 3) DotQ4RowsWide<3>(wr, xq, xd, xs, k, nb, v);
+            else if (R == 2) DotQ4RowsWide<2>(wr, xq, xd, xs, k, nb, v);
+            else v[0] = DotQ4Wide(wr, xq, xd, xs, nb);
+          }
+          for (int i = 0; i < R; ++i) y[(r + i) * n + j] = v[i];
+        }
+        continue;
+      }
+#endif
       for (int64_t r = 0; r < rows; ++r) {
         float v;
         switch (fmt) {
+#if defined(DSLLM_MULTIROW)
+          // one row: two blocks per 512-bit vector (measured 1.5x the 256-bit loop per CPU-second on 32000x768)
+          case kQ8: v = DotQ8Wide(wr, X.q.data() + r * k, X.d.data() + r * nb, nb); break;
+          case kQ4: v = DotQ4Wide(wr, X.q.data() + r * k, X.d.data() + r * nb, X.sum.data() + r * nb, nb); break;
+#else
           case kQ8: v = DotQ8(wr, X.q.data() + r * k, X.d.data() + r * nb, nb); break;
           case kQ4: v = DotQ4(wr, X.q.data() + r * k, X.d.data() + r * nb, X.sum.data() + r * nb, nb); break;
+#endif
           case kBF16: v = Dot16<kBF16>(wr, x + r * k, k); break;
+          case kF32: v = Dot16<kF32>(wr, x + r * k, k); break;
           default: v = Dot16<kF16>(wr, x + r * k, k); break;
         }
         y[r * n + j] = v;
@@ -276,8 +489,8 @@ void MatmulGemm(float* y, const float* x, int64_t rows, const uint8_t* w, int fm
   GemmParams p;
   p.m = rows; p.k = k; p.transB = true;
   p.lda = k; p.ldb = k; p.ldc = n;
-  if (fmt == kBF16) {  // already a GEMM operand
-    p.n = n; p.a = x; p.b = w; p.bBf16 = true; p.c = y; p.bf16 = true;
+  if (fmt == kBF16 || fmt == kF32) {  // already a GEMM operand
+    p.n = n; p.a = x; p.b = w; p.bBf16 = fmt == kBF16; p.c = y; p.bf16 = fmt == kBF16;
     Gemm(p);
     return;
   }
@@ -359,7 +572,11 @@ Napi::Value QuantizeJs(const Napi::CallbackInfo& info) {
   uint8_t* o = (uint8_t*)out.ptr;
   parallel_for(nb, 1024, [&](int64_t b0, int64_t b1, int) {
     for (int64_t b = b0; b < b1; ++b) {
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+      if (fmt == kQ8) QuantizeQ8BlockVec(x.ptr + b * QK, o + b * bb);
+#else
       if (fmt == kQ8) QuantizeQ8Block(x.ptr + b * QK, o + b * bb);
+#endif
       else QuantizeQ4Block(x.ptr + b * QK, o + b * bb);
     }
   });
@@ -409,7 +626,7 @@ Napi::Value EmbedRowsJs(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// matmulQuant(y: Float32Array [rows,n], x: Float32Array [rows,k], w: Uint8Array [n,k] in fmt, fmt 1..4, rows, n, k, mode 0 dot | 1 gemm)
+// matmulQuant(y: Float32Array [rows,n], x: Float32Array [rows,k], w: Uint8Array [n,k] in fmt, fmt 0..4, rows, n, k, mode 0 dot | 1 gemm)
 Napi::Value MatmulQuantJs(const Napi::CallbackInfo& info) {
   const char* op = "matmulQuant";
   Napi::Env env = info.Env();
@@ -417,7 +634,7 @@ Napi::Value MatmulQuantJs(const Napi::CallbackInfo& info) {
   auto y = F32Arg(info, 0, op, "y");
   auto x = F32Arg(info, 1, op, "x");
   auto w = BytesArg(info, 2, op, "w");
-  int fmt = FmtArg(info, 3, op, kBF16);
+  int fmt = FmtArg(info, 3, op, kF32);
   int64_t rows = IntArg(info, 4, op, "rows"), n = IntArg(info, 5, op, "n"), k = IntArg(info, 6, op, "k");
   int64_t mode = IntArg(info, 7, op, "mode");
   Require(env, mode <= 1, op, "mode must be 0 (dot) or 1 (gemm)");
@@ -427,7 +644,7 @@ Napi::Value MatmulQuantJs(const Napi::CallbackInfo& info) {
   NeedLen(env, op, "x", x, rows * k);
   const int64_t need = n * RowBytes(fmt, k);
   Require(env, (int64_t)w.len >= need, op, "argument 'w' holds " + std::to_string(w.len) + " bytes, needs " + std::to_string(need));
-  Require(env, (uintptr_t)w.ptr % 2 == 0, op, "argument 'w' must start at an even byte offset");
+  Require(env, (uintptr_t)w.ptr % (fmt == kF32 ? 4 : 2) == 0, op, std::string("argument 'w' must start at a byte offset that is a multiple of ") + (fmt == kF32 ? "4" : "2"));
   auto ov = [](const void* a, int64_t na, const void* b, int64_t nb2) {
     auto p = (uintptr_t)a, q = (uintptr_t)b;
     return na > 0 && nb2 > 0 && p < q + (uintptr_t)nb2 && q < p + (uintptr_t)na;

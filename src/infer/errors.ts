@@ -14,6 +14,14 @@ export class ContextOverflowError extends Error {
   }
 }
 
+/** A step the model cannot run: a token id outside the vocabulary, an empty input, a sequence twice. */
+export class StepInputError extends Error {
+  constructor(msg: string) {
+    super(msg);
+    this.name = 'StepInputError';
+  }
+}
+
 /** What `InferenceModel` runs: HF architectures whose weights and math are DeepSeek LLM's. */
 export const SUPPORTED_ARCHITECTURES = ['LlamaForCausalLM'];
 export const SUPPORTED_MODEL_TYPES = ['llama'];
