@@ -6,15 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { InferFormat, InferPeer, InferTest } from './infer.js';
 import type { DeepSeekLM } from '../src/nn/deepseek.js';
+import type { WeightSource } from '../src/infer/weight-source.js';
 import { exportGguf } from '../src/io/gguf-export.js';
 import { llamaCppSpeed, loadLlamaCpp, type LlamaCppSpeed } from './llama-cpp.js';
 
 interface Entry { dir: string; speed: Promise<LlamaCppSpeed>; used: Set<InferTest> }
-const runs = new WeakMap<DeepSeekLM, Map<InferFormat, Entry>>();
+const runs = new WeakMap<DeepSeekLM | WeightSource, Map<InferFormat, Entry>>();
 
 export const inferPeer: InferPeer = {
   name: 'llama.cpp',
-  async measure(model: DeepSeekLM, fmt: InferFormat, test: InferTest, reps: number) {
+  async measure(model: DeepSeekLM | WeightSource, fmt: InferFormat, test: InferTest, reps: number) {
     const peer = await loadLlamaCpp();
     if ('error' in peer) return { value: null, why: peer.error };
     let byFmt = runs.get(model);
