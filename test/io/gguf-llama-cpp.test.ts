@@ -283,3 +283,21 @@ test('DeepSeek LLM\'s vocabulary (102,400 ids, pre-tokenizer deepseek-llm) expor
     await lm.dispose();
   }
 });
+
+test('other byte-level BPE vocabularies (gpt-2, llama-bpe, qwen2, falcon, deepseek-coder) re-exported: llama.cpp tokenizes every test case as dsllm', { skip: SKIP, timeout: 300_000 }, async () => {
+  for (const v of ['gpt-2', 'llama-bpe', 'qwen2', 'falcon', 'deepseek-coder']) {
+    const tok = loadTokenizer(data('tokenizers', `${v}-vocab.gguf`));
+    const model = new DeepSeekLM(validateConfig({
+      vocab_size: Math.ceil(tok.vocabSize / 32) * 32, hidden_size: 32, intermediate_size: 64, num_hidden_layers: 1, num_attention_heads: 2, tie_word_embeddings: true,
+    }), { seed: 1 });
+    const path = join(dir, `vocab-${v}.gguf`);
+    exportGguf(model, path, { type: 'q8_0', tokenizer: tok });
+    const lm = await (peer as Exclude<typeof peer, { error: string }>).llama.loadModel({ modelPath: path, vocabOnly: true });
+    try {
+      const cases = readFileSync(data('tokenizers', `${v}-vocab.gguf.inp`), 'utf8').split('\n__ggml_vocab_test__\n');
+      for (const s of cases) assert.deepEqual(Array.from(lm.tokenize(s, false) as number[]), Array.from(tok.encode(s)), `${v}: ${JSON.stringify(s)}`);
+    } finally {
+      await lm.dispose();
+    }
+  }
+});
