@@ -10,6 +10,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   forward: async () => (await import('./forward.js')).run,
   leak: async () => (await import('./leak.js')).run,
   tokenizer: async () => (await import('./tokenizer.js')).run,
+  'tokenizer-train': async () => (await import('./tokenizer-train.js')).run,
   minhash: async () => (await import('./minhash.js')).run,
   dedup: async () => (await import('./dedup.js')).run,
   schedule: async () => (await import('./schedule.js')).run,

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emit, median, note, repoPath, type BenchOptions } from './common.js';
-import { finalVal, loadAverage, readLog } from './run-log.js';
+import { finalVal, firstBelow, loadAverage, readLog } from './run-log.js';
 import { selectBackend } from '../src/backends/select.js';
 import { train, type TrainOptions } from '../src/train/trainer.js';
 
@@ -50,10 +50,13 @@ export async function run(opts: BenchOptions): Promise<void> {
     const steps = Math.floor((minutes * 60 * tokps * 0.9) / tokPerStep);
     note(`learning: nano probe ${tokps.toFixed(0)} tok/s → ${steps} steps of ${tokPerStep} tokens for ${minutes} min (load ${loadAverage()})`, opts);
     const r = runOnce('nano-10min', { config: 'nano', steps, batch: B, seqLen: T, lr: 3e-3, evalEvery: Math.max(1, Math.round(steps / 10)), evalBatches: 8 }, corpus);
-    const v = finalVal(r.recs);
+    // the bar is time to target: the first evaluation at ≤ 1.8 nats/byte, by the log's wall clock
+    // (elapsed_s counts everything: data, evaluation, checkpoints)
+    const v = finalVal(r.recs), hit = firstBelow(r.recs, 1.8);
+    const pass = hit !== null && (hit.elapsed_s ?? Infinity) <= minutes * 60;
     emit({
       suite: 'learning', case: `nano-${minutes}min`, metric: 'validation loss', unit: 'nats/B', ours: v.loss, peer: 'bar 1.8', peer_value: 1.8, ratio: v.loss / 1.8, reps: 1, spread: null,
-      note: `${v.loss.toFixed(4)} nats/byte = ${v.bpb.toFixed(4)} bits/byte after ${steps} steps (${(steps * tokPerStep / 1e6).toFixed(2)}M tokens) in ${r.wallS.toFixed(0)} s wall, ${DTYPE}; ${v.loss <= 1.8 && r.wallS <= minutes * 60 ? 'PASS' : 'FAIL'}; load ${loadAverage()}`,
+      note: `${hit ? `${hit.val_loss!.toFixed(4)} nats/byte at step ${hit.step} after ${hit.elapsed_s!.toFixed(0)} s` : 'never reached 1.8'}; final ${v.loss.toFixed(4)} nats/byte = ${v.bpb.toFixed(4)} bits/byte after ${steps} steps (${(steps * tokPerStep / 1e6).toFixed(2)}M tokens) in ${r.wallS.toFixed(0)} s wall, ${DTYPE}; ${pass ? 'PASS' : 'FAIL'}; load ${loadAverage()}`,
     }, opts);
   }
   if (want('micro-vs-nano')) {

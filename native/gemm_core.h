@@ -232,6 +232,8 @@ static bool Region(const One& p, const Plan& pl, int T, int64_t kb, int64_t ke, 
   // its row block of A again).
   int64_t want = 4 * T;
   int64_t rowBlocks = std::max((pl.mP + kMcPanels - 1) / kMcPanels, std::min(want, std::max<int64_t>(1, pl.mP / 8)));
+  // equal tasks: a count that is not a multiple of T leaves one thread finishing alone
+  rowBlocks = std::min(pl.mP, (rowBlocks + T - 1) / T * T);
   int64_t colChunks = 1;
   if (rowBlocks < want) colChunks = std::max<int64_t>(1, std::min((want + rowBlocks - 1) / rowBlocks, pl.nP / 4));
   int64_t total = nPack + rowBlocks * colChunks;

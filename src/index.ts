@@ -27,4 +27,13 @@ export { AdamW } from './optim/adamw.js';
 export { learningRate } from './optim/schedule.js';
 export type { Schedule, MultiStepSchedule, CosineSchedule } from './optim/schedule.js';
 export { Rng } from './util/rng.js';
+// inference: the model contract, the generation engine (continuous batching), sampling, loading
+export type { CausalLM, Sequence, StepInput, Engine, GenerationRequest, GenerationResult, TokenEvent, SamplingOptions } from './infer/types.js';
+export { createEngine, GenerationEngine, type EngineOptions } from './infer/engine.js';
+export { Sampler, resolveSampling, logprobsOf } from './infer/sampler.js';
+export { RecomputeLM } from './infer/recompute.js';
+export { loadCausalLM, type LoadedModel, type LoadCausalLMOptions, type ChatFormat } from './infer/load-causal-lm.js';
+export { chatPromptIds } from './infer/chat-prompt.js';
+export { InferenceError } from './infer/generate-errors.js';
+// GGUF: read/write, export for llama.cpp, GGUF models as weight sources
 export * from './io/gguf-index.js';

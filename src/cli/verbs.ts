@@ -5,6 +5,10 @@ import { registerDemo } from './demo.js';
 import { registerTrain } from './train.js';
 import { registerTokenizer } from './tokenizer.js';
 import { registerData } from './data.js';
+import { registerScaling } from './scaling.js';
+import { registerGenerate } from './generate.js';
+import { registerChat } from './chat.js';
+import { registerServe } from './serve.js';
 import { registerExport } from './export.js';
 
 export function registerVerbs(program: Command): void {
@@ -12,6 +16,10 @@ export function registerVerbs(program: Command): void {
   registerData(program);
   registerTokenizer(program);
   registerTrain(program);
+  registerScaling(program);
   registerExport(program);
   registerDemo(program);
+  registerGenerate(program);
+  registerChat(program);
+  registerServe(program);
 }
