@@ -22,6 +22,7 @@ import { GgufWeightSource, loadGgufModel, toF32 } from '../../src/io/gguf-weight
 import { DeepSeekLM } from '../../src/nn/deepseek.js';
 import { validateConfig } from '../../src/nn/config.js';
 import { saveModel } from '../../src/io/hf-dir.js';
+import { HFDirSource } from '../../src/infer/hf-source.js';
 import { trainBpe } from '../../src/tokenizer/trainer.js';
 import { loadTokenizer } from '../../src/tokenizer/formats/load.js';
 import { Rng, randn } from '../util.js';
@@ -358,4 +359,19 @@ test('dsllm export: HF directory → GGUF of each type, then GGUF → GGUF; bad 
     assert.equal(r.stderr.trim().split('\n').length, 1, 'one line');
   }
   assert.equal(existsSync(join(dir, 'x.gguf')), false, 'nothing written on failure');
+});
+
+test('export is deterministic and source-independent: in-memory model and its sharded HF directory give the same bytes', () => {
+  const model = new DeepSeekLM(tinyCfg, { seed: 12 });
+  const hf = join(dir, 'sharded');
+  saveModel(model, hf, { maxShardBytes: 40_000 });
+  assert.ok(existsSync(join(hf, 'model.safetensors.index.json')), 'sharded');
+  for (const type of ['f32', 'q4_0'] as const) {
+    const a = join(dir, `mem-${type}.gguf`), b = join(dir, `dir-${type}.gguf`), c = join(dir, `mem2-${type}.gguf`);
+    exportGguf(model, a, { type, name: 'm' });
+    exportGguf(new HFDirSource(hf), b, { type, name: 'm' });
+    exportGguf(model, c, { type, name: 'm' });
+    assert.deepEqual(readFileSync(b), readFileSync(a), `${type}: HF directory vs in-memory`);
+    assert.deepEqual(readFileSync(c), readFileSync(a), `${type}: same model twice`);
+  }
 });
