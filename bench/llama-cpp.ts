@@ -83,6 +83,35 @@ export async function llamaCppGreedy(path: string, prompt: readonly number[], ma
   }
 }
 
+/**
+ * llama.cpp's final hidden state (after output_norm, before the output matrix) at the last of `ids`,
+ * so that raw logits can be formed (node-llama-cpp hands out probabilities only). Uses the embedding
+ * path of the pinned node-llama-cpp (`_embeddings` context, `getEmbedding`), without the end token
+ * its public embedding API appends. f32 KV cache, no flash attention.
+ */
+export async function llamaCppLastHidden(path: string, ids: readonly number[]): Promise<Float64Array> {
+  const peer = await loadLlamaCpp();
+  if ('error' in peer) throw new Error(peer.error);
+  const model = await peer.llama.loadModel({ modelPath: path, useMmap: false });
+  try {
+    const opts = {
+      contextSize: Math.max(256, ids.length + 8), batchSize: Math.max(ids.length, 32), flashAttention: false, threads: 1,
+      experimentalKvCacheKeyType: 'F32', experimentalKvCacheValueType: 'F32', _embeddings: true,
+    } as Parameters<typeof model.createContext>[0];
+    const ctx = await model.createContext(opts);
+    try {
+      const seq = ctx.getSequence();
+      for await (const t of seq.evaluate(ids as Token[], { _noSampling: true } as Parameters<typeof seq.evaluate>[1])) { void t; break; }
+      const native = (ctx as unknown as { _ctx: { getEmbedding(n: number): Float64Array } })._ctx;
+      return Float64Array.from(native.getEmbedding(ids.length));
+    } finally {
+      await ctx.dispose();
+    }
+  } finally {
+    await model.dispose();
+  }
+}
+
 export interface LlamaCppSpeed {
   /** prompt processing of `pp` tokens in one batch, tokens/s (best over reps and thread counts) */
   pp: number; ppThreads: number;

@@ -37,3 +37,5 @@ export { chatPromptIds } from './infer/chat-prompt.js';
 export { InferenceError } from './infer/generate-errors.js';
 // scaling laws: planner, sweeps, fits, reports
 export * from './scaling/index.js';
+// GGUF: read/write, export for llama.cpp, GGUF models as weight sources
+export * from './io/gguf-index.js';

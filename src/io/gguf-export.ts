@@ -56,7 +56,7 @@ export function encodeAs(type: number, x: Float32Array): Uint8Array {
 const SAME: Record<string, number> = { f32: GGML.F32, f16: GGML.F16, bf16: GGML.BF16, q8_0: GGML.Q8_0, q4_0: GGML.Q4_0 };
 
 /** the weights llama.cpp's `llama` architecture reads, in HF order */
-function exportNames(c: ModelConfig, have: Set<string>): string[] {
+function exportNames(c: ModelConfig): string[] {
   const out = ['model.embed_tokens.weight'];
   for (let i = 0; i < c.num_hidden_layers; i++) {
     for (const p of ['input_layernorm', 'self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj',
@@ -64,7 +64,7 @@ function exportNames(c: ModelConfig, have: Set<string>): string[] {
   }
   out.push('model.norm.weight');
   // a tied head is not stored: llama.cpp then uses token_embd for the output
-  if (have.has('lm_head.weight') && !c.tie_word_embeddings) out.push('lm_head.weight');
+  if (!c.tie_word_embeddings) out.push('lm_head.weight');
   return out;
 }
 
@@ -83,7 +83,7 @@ export function exportGguf(model: DeepSeekLM | WeightSource, path: string, opts:
   const fallbacks: string[] = [];
   const tensors: TensorToWrite[] = [];
   let bytes = 0;
-  for (const name of exportNames(c, have)) {
+  for (const name of exportNames(c)) {
     if (!have.has(name)) throw new GgufError(`GGUF export: ${src.origin} has no weight ${name}`, { code: 'E_GGUF_WRITE' });
     const g = ggufName(name)!;
     const shape = expectedShape(name, c);

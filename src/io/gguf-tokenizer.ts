@@ -11,11 +11,17 @@ import { DEEPSEEK_CHAT_TEMPLATE, DEEPSEEK_BOS, DEEPSEEK_EOS } from '../tokenizer
 /** llama.cpp's token types */
 export const TOKEN_TYPE = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 } as const;
 
-/** The `tokenizer.ggml.pre` names llama.cpp (the pinned version) accepts for byte-level BPE. */
+/** The `tokenizer.ggml.pre` names the pinned llama.cpp (node-llama-cpp 3.21.1's, src/llama-vocab.cpp) accepts. */
 export const LLAMA_CPP_PRE_NAMES = [
-  'default', 'llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'deepseek-llm', 'deepseek-coder', 'deepseek-v3',
-  'falcon', 'mpt', 'starcoder', 'gpt-2', 'phi-2', 'refact', 'command-r', 'qwen2', 'stablelm2', 'olmo', 'dbrx',
-  'smaug-bpe', 'poro-chat', 'jais', 'smollm', 'codeshell', 'exaone', 'deepseek-r1-qwen',
+  'default', 'minicpm5', 'llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'falcon-h1', 'pixtral', 'midm-2.0',
+  'lfm2', 'jina-v5-nano', 'deepseek-llm', 'deepseek-coder', 'deepseek-v3', 'youtu', 'falcon', 'mpt',
+  'starcoder', 'gpt-2', 'phi-2', 'jina-es', 'jina-de', 'gigachat', 'jina-v2-es', 'jina-v2-de', 'a.x-4.0',
+  'mellum', 'modern-bert', 'jais-2', 'gemma4', 'granite-embed-multi-311m', 'sarvam-moe', 'jina-v1-en',
+  'jina-v2-code', 'roberta-bpe', 'whitespace', 'refact', 'command-r', 'qwen2', 'deepseek-r1-qwen', 'kormo',
+  'f2llmv2', 'qwen35', 'stablelm2', 'olmo', 'dbrx', 'smaug-bpe', 'poro-chat', 'glm4', 'chatglm-bpe', 'viking',
+  'jais', 'tekken', 'smollm', 'codeshell', 'bloom', 'gpt3-finnish', 'exaone', 'exaone4', 'exaone-moe',
+  'chameleon', 'minerva-7b', 'megrez', 'gpt-4o', 'llama4', 'kanana2', 'talkie', 'granite-embed-multi-97m',
+  'tiny_aya', 'cohere2moe', 'superbpe', 'trillion',
 ];
 
 function canonical(v: unknown): string {

@@ -4,7 +4,8 @@
 // quantized kernels; `toF32` dequantizes for the f32 path. `loadGgufModel` builds a DeepSeekLM.
 import { GGML, GgufError, readGguf, readGgufTensor, type GgufFile } from './gguf.js';
 import { hfName, llamaConfig, permuteRopeRows, ropeHeads } from './gguf-llama.js';
-import { bf16BitsToF32, dequantizeQ4_0, dequantizeQ8_0, f16BitsToF32 } from './ggml-quants.js';
+import { dequantizeQ4_0, dequantizeQ8_0 } from './ggml-quants.js';
+import { kernels } from '../core/runtime.js';
 import { headDim, type ModelConfig } from '../nn/config.js';
 import { DeepSeekLM } from '../nn/deepseek.js';
 import type { RawWeight, WeightDType, WeightSource } from '../infer/weight-source.js';
@@ -37,6 +38,20 @@ export class GgufWeightSource implements WeightSource {
     }
   }
 
+  /**
+   * Real token ids (the largest id that is a token + 1), as HFDirSource reads tokenizer.json: padding
+   * rows are UNUSED ("[PAD100015]" …; older converters wrote them USER_DEFINED) and never sampled.
+   */
+  tokenizerVocabSize(): number | undefined {
+    const texts = this.file.kv.get('tokenizer.ggml.tokens'), types = this.file.kv.get('tokenizer.ggml.token_type');
+    if (!Array.isArray(texts)) return undefined;
+    for (let id = texts.length - 1; id >= 0; id--) {
+      const unused = Array.isArray(types) && types[id] === 5;
+      if (!unused && !/^\[PAD\d+\]$/.test(String(texts[id]))) return id + 1;
+    }
+    return undefined;
+  }
+
   /** HF names of the weights, in file order */
   names(): string[] {
     return [...this.ggufOf.keys()];
@@ -66,9 +81,9 @@ export function toF32(w: RawWeight, out?: Float32Array): Float32Array {
   switch (w.dtype) {
     case 'f32': o.set(new Float32Array(w.bytes.buffer.slice(w.bytes.byteOffset, w.bytes.byteOffset + w.bytes.byteLength))); return o;
     case 'f16': case 'bf16': {
+      // native widening (a 7B bf16 checkpoint is 7·10⁹ of these on its way to Q8_0)
       const u = new Uint16Array(w.bytes.buffer.slice(w.bytes.byteOffset, w.bytes.byteOffset + w.bytes.byteLength));
-      const f = w.dtype === 'f16' ? f16BitsToF32 : bf16BitsToF32;
-      for (let i = 0; i < n; i++) o[i] = f(u[i]);
+      if (w.dtype === 'f16') kernels().f16ToF32(o, u, n); else kernels().bf16ToF32(o, u, n);
       return o;
     }
     case 'q8_0': return dequantizeQ8_0(w.bytes, o);

@@ -4,7 +4,9 @@
 // models through export → GgufWeightSource.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../../src/backends/select.js';
@@ -19,6 +21,8 @@ import { exportGguf } from '../../src/io/gguf-export.js';
 import { GgufWeightSource, loadGgufModel, toF32 } from '../../src/io/gguf-weights.js';
 import { DeepSeekLM } from '../../src/nn/deepseek.js';
 import { validateConfig } from '../../src/nn/config.js';
+import { saveModel } from '../../src/io/hf-dir.js';
+import { HFDirSource } from '../../src/infer/hf-source.js';
 import { trainBpe } from '../../src/tokenizer/trainer.js';
 import { loadTokenizer } from '../../src/tokenizer/formats/load.js';
 import { Rng, randn } from '../util.js';
@@ -285,6 +289,7 @@ test('a trained BPE vocabulary goes into the GGUF and comes back encoding the sa
   assert.equal(f.kv.get('tokenizer.ggml.pre'), 'deepseek-llm');
   assert.equal((f.kv.get('tokenizer.ggml.tokens') as string[]).length, 448);
   assert.equal((f.kv.get('tokenizer.ggml.token_type') as number[])[447], 5, 'padding rows are UNUSED');
+  assert.equal(new GgufWeightSource(path).tokenizerVocabSize(), 400);
   assert.equal((f.kv.get('tokenizer.ggml.token_type') as number[])[tokenizer.spec.bos!], 3, 'BOS is CONTROL');
   assert.match(f.kv.get('tokenizer.chat_template') as string, /Assistant:/);
   const back = loadTokenizer(path);
@@ -292,6 +297,8 @@ test('a trained BPE vocabulary goes into the GGUF and comes back encoding the sa
   assert.deepEqual(back.encode(s), tokenizer.encode(s));
   assert.equal(back.spec.bos, tokenizer.spec.bos);
   assert.equal(back.spec.eos, tokenizer.spec.eos);
+  assert.throws(() => exportGguf(model, join(dir, 'pre.gguf'), { tokenizer, pre: 'nonsense' }), /pre-tokenizer "nonsense" is not one llama\.cpp accepts \(one of: default, /);
+  assert.throws(() => exportGguf(new DeepSeekLM({ ...tinyCfg, vocab_size: 300 }), join(dir, 'too-small.gguf'), { tokenizer }), /448 ids, but the model has only 300 embedding rows/);
 });
 
 test('unsupported models are refused with what is supported', () => {
@@ -315,4 +322,56 @@ test('unsupported models are refused with what is supported', () => {
     kv.u32('llama.feed_forward_length', 80), kv.u32('llama.block_count', 1), kv.u32('llama.context_length', 16),
     kv.f32('llama.attention.layer_norm_rms_epsilon', 1e-6), kv.u32('llama.vocab_size', 300)], []);
   assert.throws(() => new GgufWeightSource(noLayer), /tensor for model\.embed_tokens\.weight is missing/);
+});
+
+test('dsllm export: HF directory → GGUF of each type, then GGUF → GGUF; bad input exits 2 with one line', () => {
+  const cli = fileURLToPath(new URL('../../src/cli/index.js', import.meta.url));
+  const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'export', ...args], { encoding: 'utf8' });
+  const hf = join(dir, 'hf-model');
+  const model = new DeepSeekLM({ ...tinyCfg, intermediate_size: 96 }, { seed: 9 });
+  saveModel(model, hf, { dtype: 'bf16' });
+  for (const type of ['f32', 'f16', 'bf16', 'q8_0', 'q4_0']) {
+    const out = join(dir, `cli-${type}.gguf`);
+    const r = run('--model', hf, '--out', out, '--type', type);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`wrote .*cli-${type}\\.gguf: 21 tensors, .* ${type}; tokenizer byte-level`));
+    assert.equal(new GgufWeightSource(out).config.intermediate_size, 96);
+  }
+  // bf16 stored, bf16 exported: the bits pass through untouched
+  const w = new GgufWeightSource(join(dir, 'cli-bf16.gguf')).get('model.layers.1.mlp.up_proj.weight');
+  const u = new Uint16Array(w.bytes.buffer.slice(w.bytes.byteOffset, w.bytes.byteOffset + w.bytes.byteLength));
+  const up = model.parameterMap().get('model.layers.1.mlp.up_proj.weight')!;
+  const want = new Uint16Array(up.numel);
+  kernels().f32ToBf16(want, up.f32, up.numel);
+  assert.deepEqual(u, want);
+  const again = join(dir, 'cli-again.gguf');
+  assert.equal(run('--model', join(dir, 'cli-q8_0.gguf'), '--out', again, '--type', 'q8_0').status, 0);
+  assert.deepEqual(readFileSync(again).subarray(-4096), readFileSync(join(dir, 'cli-q8_0.gguf')).subarray(-4096), 'Q8_0 blocks pass through a re-export');
+  const bad = [
+    [['--model', join(dir, 'nope'), '--out', join(dir, 'x.gguf')], /--model .*nope: no such file or directory/],
+    [['--model', hf, '--out', join(dir, 'x.gguf'), '--type', 'q5_1'], /--type q5_1: expected one of f32, f16, bf16, q8_0, q4_0/],
+    [['--model', join(dir, 'q4k.gguf'), '--out', join(dir, 'x.gguf')], /Q4_K; supported: F32, F16, BF16, Q8_0, Q4_0/],
+  ] as const;
+  for (const [args, re] of bad) {
+    const r = run(...args);
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  }
+  assert.equal(existsSync(join(dir, 'x.gguf')), false, 'nothing written on failure');
+});
+
+test('export is deterministic and source-independent: in-memory model and its sharded HF directory give the same bytes', () => {
+  const model = new DeepSeekLM(tinyCfg, { seed: 12 });
+  const hf = join(dir, 'sharded');
+  saveModel(model, hf, { maxShardBytes: 40_000 });
+  assert.ok(existsSync(join(hf, 'model.safetensors.index.json')), 'sharded');
+  for (const type of ['f32', 'q4_0'] as const) {
+    const a = join(dir, `mem-${type}.gguf`), b = join(dir, `dir-${type}.gguf`), c = join(dir, `mem2-${type}.gguf`);
+    exportGguf(model, a, { type, name: 'm' });
+    exportGguf(new HFDirSource(hf), b, { type, name: 'm' });
+    exportGguf(model, c, { type, name: 'm' });
+    assert.deepEqual(readFileSync(b), readFileSync(a), `${type}: HF directory vs in-memory`);
+    assert.deepEqual(readFileSync(c), readFileSync(a), `${type}: same model twice`);
+  }
 });
