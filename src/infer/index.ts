@@ -5,5 +5,6 @@ export { loadWeights, checkArchitecture, type LoadOptions, type ModelWeights } f
 export { WeightMatrix, DOT_MAX_ROWS } from './weight-matrix.js';
 export { HFDirSource } from './hf-source.js';
 export { ModuleWeightSource } from './model-source.js';
+export { RandomWeightSource } from './random-source.js';
 export { QK, BLOCK_BYTES, weightByteSize, type WeightSource, type RawWeight, type WeightDType } from './weight-source.js';
 export { ModelLoadError, ContextOverflowError, SUPPORTED_ARCHITECTURES } from './errors.js';
