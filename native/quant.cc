@@ -100,6 +100,31 @@ void DequantRow(int fmt, const uint8_t* w, int64_t k, float* out) {
 // one row to bf16 (round to nearest even) for the gemm mode's panels
 void DequantRowBf16(int fmt, const uint8_t* w, int64_t k, uint16_t* out, float* tmp) {
   if (fmt == kBF16) { std::memcpy(out, w, 2 * k); return; }
+#if defined(__AVX512BF16__)
+  // block formats straight to bf16 in registers: q → f32 (exact), ·d (one rounding, as DequantRow), → bf16
+  if (fmt == kQ8) {
+    for (int64_t b = 0; b < k / QK; ++b, w += kQ8Bytes) {
+      const __m512 d = _mm512_set1_ps(F16ToF32(LoadU16(w)));
+      __m256i q = _mm256_loadu_si256((const __m256i*)(w + 2));
+      __m512 lo = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_castsi256_si128(q))));
+      __m512 hi = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm256_extracti128_si256(q, 1))));
+      _mm512_storeu_si512(out + b * QK, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+    }
+    return;
+  }
+  if (fmt == kQ4) {
+    const __m128i m = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
+    for (int64_t b = 0; b < k / QK; ++b, w += kQ4Bytes) {
+      const __m512 d = _mm512_set1_ps(F16ToF32(LoadU16(w)));
+      __m128i raw = _mm_loadu_si128((const __m128i*)(w + 2));
+      __m128i qlo = _mm_sub_epi8(_mm_and_si128(raw, m), eight), qhi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(raw, 4), m), eight);
+      __m512 lo = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(qlo)));
+      __m512 hi = _mm512_mul_ps(d, _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(qhi)));
+      _mm512_storeu_si512(out + b * QK, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+    }
+    return;
+  }
+#endif
   DequantRow(fmt, w, k, tmp);
   int64_t i = 0;
 #if defined(__AVX512BF16__)
@@ -193,6 +218,44 @@ float DotQ4(const uint8_t* w, const int8_t* xq, const float* xd, const int32_t* 
   }
   return Hsum256(_mm256_add_ps(acc0, acc1)) - 8.0f * corr;
 }
+
+// R x rows (2..4) against one weight row: the weight block and its scale are loaded once for all
+template <int R>
+void DotQ8Rows(const uint8_t* w, const int8_t* xq, const float* xd, int64_t k, int64_t nb, float* out) {
+  __m256 acc[R];
+  for (int r = 0; r < R; ++r) acc[r] = _mm256_setzero_ps();
+  for (int64_t b = 0; b < nb; ++b) {
+    const float dw = F16ToF32(LoadU16(w + b * kQ8Bytes));
+    __m256i wq = _mm256_loadu_si256((const __m256i*)(w + b * kQ8Bytes + 2));
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      __m256i x = _mm256_loadu_si256((const __m256i*)(xq + r * k + b * QK));
+      __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), _mm256_sign_epi8(x, x), _mm256_sign_epi8(wq, x));
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(dw * xd[r * nb + b]), _mm256_cvtepi32_ps(p), acc[r]);
+    }
+  }
+  for (int r = 0; r < R; ++r) out[r] = Hsum256(acc[r]);
+}
+
+template <int R>
+void DotQ4Rows(const uint8_t* w, const int8_t* xq, const float* xd, const int32_t* xs, int64_t k, int64_t nb, float* out) {
+  __m256 acc[R];
+  float corr[R];
+  for (int r = 0; r < R; ++r) { acc[r] = _mm256_setzero_ps(); corr[r] = 0.0f; }
+  for (int64_t b = 0; b < nb; ++b) {
+    const float dw = F16ToF32(LoadU16(w + b * kQ4Bytes));
+    __m256i wq = UnpackQ4(w + b * kQ4Bytes + 2);
+#pragma GCC unroll 4
+    for (int r = 0; r < R; ++r) {
+      __m256i p = _mm256_dpbusd_epi32(_mm256_setzero_si256(), wq, _mm256_loadu_si256((const __m256i*)(xq + r * k + b * QK)));
+      const float s = dw * xd[r * nb + b];
+      acc[r] = _mm256_fmadd_ps(_mm256_set1_ps(s), _mm256_cvtepi32_ps(p), acc[r]);
+      corr[r] += s * (float)xs[r * nb + b];
+    }
+  }
+  for (int r = 0; r < R; ++r) out[r] = Hsum256(acc[r]) - 8.0f * corr[r];
+}
+#define DSLLM_MULTIROW 1
 #else
 float DotQ8(const uint8_t* w, const int8_t* xq, const float* xd, int64_t nb) {
   float acc = 0.0f;
@@ -222,19 +285,29 @@ float Dot16(const uint8_t* w8, const float* x, int64_t k) {
   float tail = 0.0f;
 #if defined(__AVX512F__)
   __m512 acc0 = _mm512_setzero_ps(), acc1 = _mm512_setzero_ps();
-  auto widen = [](const uint16_t* p) {
-    __m256i h = _mm256_loadu_si256((const __m256i*)p);
+  auto widen = [&](int64_t e) {
+    if (F == kF32) return _mm512_loadu_ps((const float*)w8 + e);
+    __m256i h = _mm256_loadu_si256((const __m256i*)(w + e));
     if (F == kBF16) return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
     return _mm512_cvtph_ps(h);
   };
-  for (; i + 32 <= k; i += 32) {
-    acc0 = _mm512_fmadd_ps(widen(w + i), _mm512_loadu_ps(x + i), acc0);
-    acc1 = _mm512_fmadd_ps(widen(w + i + 16), _mm512_loadu_ps(x + i + 16), acc1);
+  __m512 acc2 = _mm512_setzero_ps(), acc3 = _mm512_setzero_ps();
+  for (; i + 64 <= k; i += 64) {
+    acc0 = _mm512_fmadd_ps(widen(i), _mm512_loadu_ps(x + i), acc0);
+    acc1 = _mm512_fmadd_ps(widen(i + 16), _mm512_loadu_ps(x + i + 16), acc1);
+    acc2 = _mm512_fmadd_ps(widen(i + 32), _mm512_loadu_ps(x + i + 32), acc2);
+    acc3 = _mm512_fmadd_ps(widen(i + 48), _mm512_loadu_ps(x + i + 48), acc3);
   }
-  for (; i + 16 <= k; i += 16) acc0 = _mm512_fmadd_ps(widen(w + i), _mm512_loadu_ps(x + i), acc0);
+  acc0 = _mm512_add_ps(acc0, acc2); acc1 = _mm512_add_ps(acc1, acc3);
+  for (; i + 32 <= k; i += 32) {
+    acc0 = _mm512_fmadd_ps(widen(i), _mm512_loadu_ps(x + i), acc0);
+    acc1 = _mm512_fmadd_ps(widen(i + 16), _mm512_loadu_ps(x + i + 16), acc1);
+  }
+  for (; i + 16 <= k; i += 16) acc0 = _mm512_fmadd_ps(widen(i), _mm512_loadu_ps(x + i), acc0);
   tail = _mm512_reduce_add_ps(_mm512_add_ps(acc0, acc1));
 #endif
   for (; i < k; ++i) {
+    if (F == kF32) { float f; std::memcpy(&f, w8 + 4 * i, 4); tail += f * x[i]; continue; }
     uint16_t h; std::memcpy(&h, w + i, 2);
     tail += (F == kBF16 ? Bf16ToF32(h) : F16ToF32(h)) * x[i];
   }
@@ -253,12 +326,37 @@ void MatmulDot(float* y, const float* x, int64_t rows, const uint8_t* w, int fmt
   parallel_for(n, grain, [&](int64_t j0, int64_t j1, int) {
     for (int64_t j = j0; j < j1; ++j) {
       const uint8_t* wr = w + j * rb;
+#if defined(DSLLM_MULTIROW)
+      if (quant && rows > 1) {  // groups of up to 4 rows share each weight block's load and scale
+        float v[4];
+        for (int64_t r = 0; r < rows; r += 4) {
+          const int R = (int)std::min<int64_t>(4, rows - r);
+          const int8_t* xq = X.q.data() + r * k;
+          const float* xd = X.d.data() + r * nb;
+          const int32_t* xs = X.sum.data() + r * nb;
+          if (fmt == kQ8) {
+            if (R == 4) DotQ8Rows<4>(wr, xq, xd, k, nb, v);
+            else if (R == 3) DotQ8Rows<3>(wr, xq, xd, k, nb, v);
+            else if (R == 2) DotQ8Rows<2>(wr, xq, xd, k, nb, v);
+            else v[0] = DotQ8(wr, xq, xd, nb);
+          } else {
+            if (R == 4) DotQ4Rows<4>(wr, xq, xd, xs, k, nb, v);
+            else if (R == 3) DotQ4Rows<3>(wr, xq, xd, xs, k, nb, v);
+            else if (R == 2) DotQ4Rows<2>(wr, xq, xd, xs, k, nb, v);
+            else v[0] = DotQ4(wr, xq, xd, xs, nb);
+          }
+          for (int i = 0; i < R; ++i) y[(r + i) * n + j] = v[i];
+        }
+        continue;
+      }
+#endif
       for (int64_t r = 0; r < rows; ++r) {
         float v;
         switch (fmt) {
           case kQ8: v = DotQ8(wr, X.q.data() + r * k, X.d.data() + r * nb, nb); break;
           case kQ4: v = DotQ4(wr, X.q.data() + r * k, X.d.data() + r * nb, X.sum.data() + r * nb, nb); break;
           case kBF16: v = Dot16<kBF16>(wr, x + r * k, k); break;
+          case kF32: v = Dot16<kF32>(wr, x + r * k, k); break;
           default: v = Dot16<kF16>(wr, x + r * k, k); break;
         }
         y[r * n + j] = v;
@@ -276,8 +374,8 @@ void MatmulGemm(float* y, const float* x, int64_t rows, const uint8_t* w, int fm
   GemmParams p;
   p.m = rows; p.k = k; p.transB = true;
   p.lda = k; p.ldb = k; p.ldc = n;
-  if (fmt == kBF16) {  // already a GEMM operand
-    p.n = n; p.a = x; p.b = w; p.bBf16 = true; p.c = y; p.bf16 = true;
+  if (fmt == kBF16 || fmt == kF32) {  // already a GEMM operand
+    p.n = n; p.a = x; p.b = w; p.bBf16 = fmt == kBF16; p.c = y; p.bf16 = fmt == kBF16;
     Gemm(p);
     return;
   }
@@ -409,7 +507,7 @@ Napi::Value EmbedRowsJs(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
-// matmulQuant(y: Float32Array [rows,n], x: Float32Array [rows,k], w: Uint8Array [n,k] in fmt, fmt 1..4, rows, n, k, mode 0 dot | 1 gemm)
+// matmulQuant(y: Float32Array [rows,n], x: Float32Array [rows,k], w: Uint8Array [n,k] in fmt, fmt 0..4, rows, n, k, mode 0 dot | 1 gemm)
 Napi::Value MatmulQuantJs(const Napi::CallbackInfo& info) {
   const char* op = "matmulQuant";
   Napi::Env env = info.Env();
@@ -417,7 +515,7 @@ Napi::Value MatmulQuantJs(const Napi::CallbackInfo& info) {
   auto y = F32Arg(info, 0, op, "y");
   auto x = F32Arg(info, 1, op, "x");
   auto w = BytesArg(info, 2, op, "w");
-  int fmt = FmtArg(info, 3, op, kBF16);
+  int fmt = FmtArg(info, 3, op, kF32);
   int64_t rows = IntArg(info, 4, op, "rows"), n = IntArg(info, 5, op, "n"), k = IntArg(info, 6, op, "k");
   int64_t mode = IntArg(info, 7, op, "mode");
   Require(env, mode <= 1, op, "mode must be 0 (dot) or 1 (gemm)");
@@ -427,7 +525,7 @@ Napi::Value MatmulQuantJs(const Napi::CallbackInfo& info) {
   NeedLen(env, op, "x", x, rows * k);
   const int64_t need = n * RowBytes(fmt, k);
   Require(env, (int64_t)w.len >= need, op, "argument 'w' holds " + std::to_string(w.len) + " bytes, needs " + std::to_string(need));
-  Require(env, (uintptr_t)w.ptr % 2 == 0, op, "argument 'w' must start at an even byte offset");
+  Require(env, (uintptr_t)w.ptr % (fmt == kF32 ? 4 : 2) == 0, op, std::string("argument 'w' must start at a byte offset that is a multiple of ") + (fmt == kF32 ? "4" : "2"));
   auto ov = [](const void* a, int64_t na, const void* b, int64_t nb2) {
     auto p = (uintptr_t)a, q = (uintptr_t)b;
     return na > 0 && nb2 > 0 && p < q + (uintptr_t)nb2 && q < p + (uintptr_t)na;

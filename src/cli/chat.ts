@@ -9,13 +9,12 @@ import { loadCausalLM } from '../infer/load-causal-lm.js';
 import { createEngine } from '../infer/engine.js';
 import { chatPromptIds, type ChatMessage } from '../infer/chat-prompt.js';
 import { UserError, isUserError } from './errors.js';
-import { addModelOptions, addSamplingOptions, intFlag, samplingFromFlags, type SamplingFlags } from './infer-flags.js';
+import { addModelOptions, addSamplingOptions, intFlag, loadOptionsFromFlags, samplingFromFlags, type ModelFlags, type SamplingFlags } from './infer-flags.js';
 
-interface ChatFlags extends SamplingFlags {
-  model: string;
-  tokenizer?: string;
+interface ChatFlags extends SamplingFlags, ModelFlags {
   system?: string;
   maxTokens: string;
+  stats?: boolean;
 }
 
 const HELP = 'commands: /reset (forget the conversation), /system <text> (set the system prompt), /exit';
@@ -26,12 +25,13 @@ export function registerChat(program: Command): void {
   addModelOptions(cmd);
   cmd
     .option('--system <text>', 'system prompt')
-    .option('--max-tokens <n>', 'most tokens per reply', '512');
+    .option('--max-tokens <n>', 'most tokens per reply', '512')
+    .option('--stats', 'after each reply, print token counts and speed to stderr');
   addSamplingOptions(cmd);
   cmd.action(async (o: ChatFlags) => {
     const maxTokens = intFlag('--max-tokens', o.maxTokens, 1);
     await selectBackend();
-    const loaded = loadCausalLM(o.model, { tokenizer: o.tokenizer });
+    const loaded = loadCausalLM(o.model, loadOptionsFromFlags(o));
     const { model, tokenizer } = loaded;
     if (!tokenizer) throw new UserError(`chat needs a tokenizer: ${o.model} has no tokenizer.json (give --tokenizer)`);
     const sampling = samplingFromFlags(o, loaded.sampling);
@@ -59,14 +59,22 @@ export function registerChat(program: Command): void {
         current = new AbortController();
         // the template's generation prompt ends with "Assistant:": the reply's leading space is not shown
         let started = false;
+        const t0 = performance.now(), reused0 = engine.reusedTokens;
+        let tFirst = 0;
         try {
           const r = await engine.generate({ prompt, maxTokens, sampling, signal: current.signal }, (e) => {
+            if (!tFirst) tFirst = performance.now();
             const t = started ? e.text : e.text.trimStart();
             if (t) { started = true; out(t); }
           });
           out('\n');
           history.push({ role: 'user', content: raw }, { role: 'assistant', content: r.text.trim() });
           if (r.finishReason === 'cancelled') note('(reply interrupted)');
+          if (o.stats) {
+            const t1 = performance.now(), n = r.completionTokens;
+            note(`(${r.promptTokens} prompt tokens, ${engine.reusedTokens - reused0} of them cached; first token ${((tFirst - t0) / 1000).toFixed(2)} s; ` +
+              `${n} tokens${n > 1 ? `, ${((n - 1) * 1000 / (t1 - tFirst)).toFixed(1)} tokens/s` : ''})`);
+          }
         } catch (e) {
           if (!isUserError(e)) throw e;
           note(`dsllm: ${(e as Error).message}${history.length ? ' (/reset starts over)' : ''}`);

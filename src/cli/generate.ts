@@ -7,17 +7,16 @@ import { createEngine } from '../infer/engine.js';
 import type { GenerationResult, TokenEvent } from '../infer/types.js';
 import { UserError } from './errors.js';
 import { parseIds } from './tokenizer.js';
-import { addModelOptions, addSamplingOptions, intFlag, samplingFromFlags, type SamplingFlags } from './infer-flags.js';
+import { addModelOptions, addSamplingOptions, intFlag, loadOptionsFromFlags, samplingFromFlags, type ModelFlags, type SamplingFlags } from './infer-flags.js';
 
-interface GenerateFlags extends SamplingFlags {
-  model: string;
-  tokenizer?: string;
+interface GenerateFlags extends SamplingFlags, ModelFlags {
   prompt?: string;
   promptIds?: string;
   maxTokens: string;
   stop: string[];
   logprobs?: string;
   printIds?: boolean;
+  ignoreEos?: boolean;
   json?: boolean;
   stats?: boolean;
 }
@@ -42,6 +41,7 @@ export function registerGenerate(program: Command): void {
     .option('--max-tokens <n>', 'most tokens to generate', '128')
     .option('--stop <s>', 'stop string, not included in the output (repeatable)', collectStop, [] as string[])
     .option('--logprobs <n>', 'with --json: each token\'s logprob and the n most likely alternatives')
+    .option('--ignore-eos', 'do not stop at the end-of-sequence token')
     .option('--print-ids', 'print the generated ids only, space-separated')
     .option('--json', 'print one JSON object: text, ids, finish_reason, token counts (and tokens with --logprobs)')
     .option('--stats', 'print token counts and speed to stderr');
@@ -52,7 +52,7 @@ export function registerGenerate(program: Command): void {
     const logprobs = o.logprobs === undefined ? undefined : intFlag('--logprobs', o.logprobs);
     await selectBackend();
     const t0 = performance.now();
-    const loaded = loadCausalLM(o.model, { tokenizer: o.tokenizer });
+    const loaded = loadCausalLM(o.model, loadOptionsFromFlags(o));
     const { model, tokenizer } = loaded;
     let prompt: Int32Array;
     if (o.promptIds !== undefined) prompt = Int32Array.from(parseIds(o.promptIds, '--prompt-ids'));
@@ -74,7 +74,7 @@ export function registerGenerate(program: Command): void {
     };
     let r: GenerationResult;
     try {
-      r = await engine.generate({ prompt, maxTokens, sampling, stop: o.stop.length ? o.stop : undefined, logprobs }, onToken);
+      r = await engine.generate({ prompt, maxTokens, sampling, stop: o.stop.length ? o.stop : undefined, stopIds: o.ignoreEos ? [] : undefined, logprobs }, onToken);
     } finally {
       await engine.close();
     }

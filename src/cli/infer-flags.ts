@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { UserError } from './errors.js';
 import type { SamplingOptions } from '../infer/types.js';
+import type { LoadCausalLMOptions } from '../infer/load-causal-lm.js';
 
 export interface SamplingFlags {
   greedy?: boolean;
@@ -15,10 +16,28 @@ export interface SamplingFlags {
   seed?: string;
 }
 
+export interface ModelFlags {
+  model: string;
+  tokenizer?: string;
+  weights?: string;
+  recompute?: boolean;
+}
+
 export function addModelOptions(cmd: Command): Command {
   return cmd
     .requiredOption('--model <path>', 'HF model directory (config.json + safetensors) or a .gguf file')
-    .option('--tokenizer <file>', 'tokenizer file (default: tokenizer.json in the model directory)');
+    .option('--tokenizer <file>', 'tokenizer file (default: tokenizer.json in the model directory)')
+    .option('--weights <format>', 'weight storage: keep (as stored), f32, bf16, f16, q8_0, q4_0', 'keep')
+    .option('--recompute', 'run the full-recompute reference model (no KV cache; slow, for checking)');
+}
+
+const FORMATS = ['keep', 'f32', 'bf16', 'f16', 'q8_0', 'q4_0'] as const;
+
+/** loadCausalLM's options from the flags */
+export function loadOptionsFromFlags(o: ModelFlags): LoadCausalLMOptions {
+  const weights = (o.weights ?? 'keep') as (typeof FORMATS)[number];
+  if (!FORMATS.includes(weights)) throw new UserError(`--weights must be one of ${FORMATS.join(', ')}, got "${o.weights}"`);
+  return { tokenizer: o.tokenizer, weights, runner: o.recompute ? 'recompute' : 'cached' };
 }
 
 export function addSamplingOptions(cmd: Command): Command {

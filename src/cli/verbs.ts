@@ -5,6 +5,7 @@ import { registerDemo } from './demo.js';
 import { registerTrain } from './train.js';
 import { registerTokenizer } from './tokenizer.js';
 import { registerData } from './data.js';
+import { registerExport } from './export.js';
 import { registerGenerate } from './generate.js';
 import { registerChat } from './chat.js';
 import { registerServe } from './serve.js';
@@ -14,6 +15,7 @@ export function registerVerbs(program: Command): void {
   registerData(program);
   registerTokenizer(program);
   registerTrain(program);
+  registerExport(program);
   registerDemo(program);
   registerGenerate(program);
   registerChat(program);

@@ -115,10 +115,10 @@ export interface Kernels {
   /**
    * y [rows, n] = x [rows, k] · Wᵀ with W [n, k] stored in `fmt`. mode 'dot' (few rows, memory-bound):
    * x quantized to q8_0 blocks for q8_0/q4_0 weights (int8 dot products, as ggml), kept f32 against
-   * bf16/f16 weights. mode 'gemm' (many rows): x and the dequantized weights rounded to bf16 (f16
-   * weights: both f32) into the blocked GEMM.
+   * f32/bf16/f16 weights. mode 'gemm' (many rows): x and the dequantized weights rounded to bf16 (f16
+   * and f32 weights: both f32) into the blocked GEMM.
    */
-  matmulQuant(y: F32, x: F32, w: Uint8Array, fmt: Exclude<WeightFormat, 'f32'>, rows: number, n: number, k: number, mode: 'dot' | 'gemm'): void;
+  matmulQuant(y: F32, x: F32, w: Uint8Array, fmt: WeightFormat, rows: number, n: number, k: number, mode: 'dot' | 'gemm'): void;
   /** reads every byte of buf once (all threads) and returns a checksum: measures memory bandwidth */
   streamRead(buf: Uint8Array): number;
 }

@@ -12,6 +12,10 @@
 // everything after it never reach the output. Invariant: result.text is the concatenation of the
 // TokenEvents' text. `ids` is every sampled token (a final stop id included, as HF generate returns
 // EOS); the stop id's own text is not output.
+//
+// Prefix cache: the caches of the last few finished requests are kept (not those cancelled or failed).
+// A new request whose prompt starts with the tokens of one of them takes it over, truncated to the
+// common prefix, and prefills only the rest: a chat's next turn re-reads only the new messages.
 import type { CausalLM, Engine, GenerationRequest, GenerationResult, Sequence, StepInput, TokenEvent } from './types.js';
 import type { Tokenizer, StreamDecoder } from '../tokenizer/tokenizer.js';
 import { Rng } from '../util/rng.js';
@@ -29,7 +33,12 @@ export interface EngineOptions {
   prefillChunk?: number;
   /** seeds requests that give none (each such request draws the next one) (default 1337) */
   seed?: number;
+  /** caches of finished requests kept for reuse by a prompt that extends them (default 1; 0 = off) */
+  prefixCache?: number;
 }
+
+/** a finished request's cache kept for reuse, with the tokens it holds */
+interface Idle { seq: Sequence; tokens: Int32Array }
 
 interface Active {
   req: GenerationRequest;
@@ -63,11 +72,14 @@ export class GenerationEngine implements Engine {
   private readonly prefillChunk: number;
   private readonly seeds: Rng;
   private pending: Active[] = [];
+  private idle: Idle[] = [];
+  private readonly prefixCache: number;
   private active: Active[] = [];
   private loopDone: Promise<void> | null = null;
   private closed = false;
-  /** steps run so far (for tests and stats) */
+  /** steps run so far, and prompt tokens taken from the prefix cache instead of prefilled (tests, stats) */
   steps = 0;
+  reusedTokens = 0;
 
   constructor(model: CausalLM, opts: EngineOptions = {}) {
     this.model = model;
@@ -80,6 +92,8 @@ export class GenerationEngine implements Engine {
     this.maxBatch = positiveInt('maxBatch', opts.maxBatch ?? 32);
     this.prefillChunk = positiveInt('prefillChunk', opts.prefillChunk ?? 512);
     this.seeds = new Rng(opts.seed ?? 1337);
+    this.prefixCache = opts.prefixCache ?? 1;
+    if (!Number.isInteger(this.prefixCache) || this.prefixCache < 0) throw new InferenceError(`engine: prefixCache ${opts.prefixCache} must be an integer ≥ 0`);
   }
 
   /** the context: prompt plus generated tokens never exceed it */
@@ -109,16 +123,21 @@ export class GenerationEngine implements Engine {
     this.closed = true;
     for (const a of [...this.pending, ...this.active]) this.finish(a, 'cancelled');
     await this.loopDone;
+    for (const i of this.idle.splice(0)) this.model.freeSequence(i.seq);
   }
 
   /** validates a request and builds its state */
   private prepare(req: GenerationRequest, onToken?: (e: TokenEvent) => void): Active {
     if (this.closed) throw new InferenceError('the engine is closed');
     const V = this.model.config.vocab_size;
-    const prompt = req.prompt instanceof Int32Array ? req.prompt : Int32Array.from(req.prompt as ArrayLike<number>);
+    const raw: unknown = req.prompt;
+    if (!(raw instanceof Int32Array) && !(Array.isArray(raw) && raw.every((x) => Number.isSafeInteger(x)))) {
+      throw new InferenceError('the prompt must be token ids (an Int32Array or an array of integers)');
+    }
+    const prompt = raw instanceof Int32Array ? raw : Int32Array.from(raw as number[]);
     if (prompt.length === 0) throw new InferenceError('the prompt is empty: give at least one token');
     for (let i = 0; i < prompt.length; i++) {
-      if (!Number.isInteger(prompt[i]) || prompt[i] < 0 || prompt[i] >= V) throw new InferenceError(`prompt token ${i} is id ${prompt[i]}, outside the model's vocabulary (0..${V - 1})`);
+      if (prompt[i] < 0 || prompt[i] >= V) throw new InferenceError(`prompt token ${i} is id ${prompt[i]}, outside the model's vocabulary (0..${V - 1})`);
     }
     if (prompt.length >= this.context) {
       throw new InferenceError(`the prompt has ${prompt.length} tokens; the model's context is ${this.context}, so a prompt may have at most ${this.context - 1}`);
@@ -155,13 +174,31 @@ export class GenerationEngine implements Engine {
     while (this.pending.length && this.active.length < this.maxBatch) {
       const a = this.pending.shift()!;
       try {
-        a.seq = this.model.newSequence(Math.min(this.context, a.prompt.length + a.req.maxTokens));
+        const reused = this.takeIdle(a.prompt);
+        if (reused) { a.seq = reused; a.fed = reused.length; this.reusedTokens += a.fed; }
+        // with a prefix cache, room for the whole context: a later prompt may extend this one
+        else a.seq = this.model.newSequence(this.prefixCache ? this.context : Math.min(this.context, a.prompt.length + a.req.maxTokens));
       } catch (e) {
         this.fail(a, e);
         continue;
       }
       this.active.push(a);
     }
+  }
+
+  /** the idle cache sharing the longest prefix with prompt, truncated to it (≥ 1 prompt token left to feed) */
+  private takeIdle(prompt: Int32Array): Sequence | null {
+    let best = -1, bestLen = 0;
+    this.idle.forEach((it, k) => {
+      const n = Math.min(it.tokens.length, prompt.length - 1);
+      let l = 0;
+      while (l < n && it.tokens[l] === prompt[l]) l++;
+      if (l > bestLen) { best = k; bestLen = l; }
+    });
+    if (best < 0) return null;
+    const [it] = this.idle.splice(best, 1);
+    this.model.truncate(it.seq, bestLen);
+    return it.seq;
   }
 
   private step(): void {
@@ -262,21 +299,32 @@ export class GenerationEngine implements Engine {
     this.finish(a, 'cancelled');
   }
 
-  private detach(a: Active): boolean {
+  /** takes a out of the queues; its cache goes to the prefix cache (keep) or is freed */
+  private detach(a: Active, keep = false): boolean {
     if (a.done) return false;
     a.done = true;
     a.unlisten();
     this.pending = this.pending.filter((x) => x !== a);
     this.active = this.active.filter((x) => x !== a);
-    if (a.seq) {
-      try { this.model.freeSequence(a.seq); } catch { /* already gone with a failed step */ }
-      a.seq = null;
-    }
+    const seq = a.seq;
+    a.seq = null;
+    if (seq && keep && this.prefixCache > 0 && !this.closed) {
+      // the cache holds the prompt and every sampled token but the last (never fed)
+      const tokens = new Int32Array(seq.length);
+      tokens.set(a.prompt.subarray(0, Math.min(seq.length, a.prompt.length)));
+      if (seq.length > a.prompt.length) tokens.set(a.ids.slice(0, seq.length - a.prompt.length), a.prompt.length);
+      this.idle.push({ seq, tokens });
+      while (this.idle.length > this.prefixCache) this.free(this.idle.shift()!.seq);
+    } else if (seq) this.free(seq);
     return true;
   }
 
+  private free(seq: Sequence): void {
+    try { this.model.freeSequence(seq); } catch { /* already gone with a failed step */ }
+  }
+
   private finish(a: Active, finishReason: GenerationResult['finishReason']): void {
-    if (!this.detach(a)) return;
+    if (!this.detach(a, finishReason !== 'cancelled')) return;
     const r: GenerationResult = {
       ids: a.ids, text: a.text, finishReason, promptTokens: a.prompt.length, completionTokens: a.ids.length,
     };

@@ -18,9 +18,13 @@ export interface LoadOptions {
 
 export interface LayerWeights {
   attnNorm: Float32Array;
-  q: WeightMatrix; k: WeightMatrix; v: WeightMatrix; o: WeightMatrix;
+  /** q_proj, k_proj, v_proj stacked: [(H + 2·Hkv)·D, d] */
+  qkv: WeightMatrix;
+  o: WeightMatrix;
   mlpNorm: Float32Array;
-  gate: WeightMatrix; up: WeightMatrix; down: WeightMatrix;
+  /** gate_proj, up_proj stacked: [2·F, d] */
+  gateUp: WeightMatrix;
+  down: WeightMatrix;
 }
 
 export interface ModelWeights {
@@ -91,13 +95,14 @@ export function loadWeights(src: WeightSource, opts: LoadOptions = {}): ModelWei
     const p = `model.layers.${i}`;
     layers.push({
       attnNorm: vector(`${p}.input_layernorm.weight`),
-      q: matrix(`${p}.self_attn.q_proj.weight`, c.num_attention_heads * hd, d),
-      k: matrix(`${p}.self_attn.k_proj.weight`, c.num_key_value_heads * hd, d),
-      v: matrix(`${p}.self_attn.v_proj.weight`, c.num_key_value_heads * hd, d),
+      qkv: WeightMatrix.concatRows([
+        matrix(`${p}.self_attn.q_proj.weight`, c.num_attention_heads * hd, d),
+        matrix(`${p}.self_attn.k_proj.weight`, c.num_key_value_heads * hd, d),
+        matrix(`${p}.self_attn.v_proj.weight`, c.num_key_value_heads * hd, d),
+      ]),
       o: matrix(`${p}.self_attn.o_proj.weight`, d, c.num_attention_heads * hd),
       mlpNorm: vector(`${p}.post_attention_layernorm.weight`),
-      gate: matrix(`${p}.mlp.gate_proj.weight`, F, d),
-      up: matrix(`${p}.mlp.up_proj.weight`, F, d),
+      gateUp: WeightMatrix.concatRows([matrix(`${p}.mlp.gate_proj.weight`, F, d), matrix(`${p}.mlp.up_proj.weight`, F, d)]),
       down: matrix(`${p}.mlp.down_proj.weight`, d, F),
     });
   }

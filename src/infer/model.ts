@@ -15,6 +15,9 @@ import { ModuleWeightSource } from './model-source.js';
 import type { WeightSource } from './weight-source.js';
 import { HFDirSource } from './hf-source.js';
 
+/** most rows one pass runs; larger steps are split (bounds the scratch activations) */
+export const MAX_STEP_ROWS = 512;
+
 /** KV cache rows allocated first; the cache doubles as the sequence grows, up to its capacity */
 const KV_INITIAL_ROWS = 256;
 
@@ -58,6 +61,15 @@ export class InferenceModel implements CausalLM {
   private gate = new Float32Array(0);
   private up = new Float32Array(0);
   private sel = new Float32Array(0);
+  private qkv = new Float32Array(0);
+  private gu = new Float32Array(0);
+  // views of qkv / gu for a one-row step, where the stacked outputs are already contiguous
+  private q1 = new Float32Array(0);
+  private k1 = new Float32Array(0);
+  private v1 = new Float32Array(0);
+  private g1 = new Float32Array(0);
+  private u1 = new Float32Array(0);
+  private readonly split = { shape: [0, 0], strides: [0, 1] };
 
   constructor(weights: ModelWeights, opts: InferenceOptions = {}) {
     this.w = weights;
@@ -73,7 +85,10 @@ export class InferenceModel implements CausalLM {
     return new InferenceModel(loadWeights(src, opts), opts);
   }
 
-  /** from an in-memory model; f32 weights are shared with it (no copy) unless opts.weights converts */
+  /**
+   * from an in-memory model. Matrices that need no conversion (f32 o_proj, down_proj, embedding, head,
+   * norms) are shared with it, not copied: build a new InferenceModel after changing its weights.
+   */
   static fromModel(model: DeepSeekLM, opts: InferenceOptions = {}): InferenceModel {
     return InferenceModel.fromSource(new ModuleWeightSource(model), opts);
   }
@@ -89,7 +104,7 @@ export class InferenceModel implements CausalLM {
   weightBytesPerToken(): number {
     let b = this.w.head.byteLength + this.w.norm.byteLength;
     for (const l of this.w.layers) {
-      for (const m of [l.q, l.k, l.v, l.o, l.gate, l.up, l.down]) b += m.byteLength;
+      for (const m of [l.qkv, l.o, l.gateUp, l.down]) b += m.byteLength;
       b += l.attnNorm.byteLength + l.mlpNorm.byteLength;
     }
     return b;
@@ -97,7 +112,7 @@ export class InferenceModel implements CausalLM {
 
   /** storage format of each kind of matrix, e.g. { embed: 'q8_0', layers: 'q8_0', head: 'q8_0' } */
   formats(): { embed: string; layers: string; head: string } {
-    const kinds = new Set(this.w.layers.flatMap((l) => [l.q, l.k, l.v, l.o, l.gate, l.up, l.down].map((m) => m.dtype)));
+    const kinds = new Set(this.w.layers.flatMap((l) => [l.qkv, l.o, l.gateUp, l.down].map((m) => m.dtype)));
     return { embed: this.w.embed.dtype, layers: [...kinds].join('+'), head: this.w.head.dtype };
   }
 
@@ -127,7 +142,7 @@ export class InferenceModel implements CausalLM {
     for (const s of [...this.live]) this.freeSequence(s);
     this.disposed = true;
     this.cap = 0;
-    for (const k of ['x', 'xn', 'q', 'kb', 'vb', 'att', 'proj', 'gate', 'up', 'sel'] as const) this[k] = new Float32Array(0);
+    for (const k of ['x', 'xn', 'q', 'kb', 'vb', 'att', 'proj', 'gate', 'up', 'sel', 'qkv', 'gu', 'q1', 'k1', 'v1', 'g1', 'u1'] as const) this[k] = new Float32Array(0);
   }
 
   step(inputs: StepInput[]): Float32Array {
@@ -150,6 +165,33 @@ export class InferenceModel implements CausalLM {
       nOut += inp.allLogits ? n : 1;
     }
     if (R === 0) return new Float32Array(0);
+    if (R > MAX_STEP_ROWS) return this.chunked(inputs, nOut);
+    return this.run(inputs, R, nOut);
+  }
+
+  /**
+   * A step larger than MAX_STEP_ROWS (a long prompt) runs as several: each input alone, in chunks,
+   * so scratch stays bounded (a 7B's 4096-token prompt would otherwise need GBs of activations).
+   * Same results, rows in the same order.
+   */
+  private chunked(inputs: StepInput[], nOut: number): Float32Array {
+    const V = this.config.vocab_size;
+    const out = new Float32Array(nOut * V);
+    let o = 0;
+    for (const inp of inputs) {
+      const n = inp.tokens.length;
+      for (let t0 = 0; t0 < n; t0 += MAX_STEP_ROWS) {
+        const piece = inp.tokens.subarray(t0, Math.min(n, t0 + MAX_STEP_ROWS));
+        const last = t0 + piece.length === n;
+        const lg = this.run([{ seq: inp.seq, tokens: piece, allLogits: inp.allLogits }], piece.length, inp.allLogits ? piece.length : 1);
+        if (inp.allLogits || last) { out.set(lg, o); o += lg.length; }
+      }
+    }
+    return out;
+  }
+
+  private run(inputs: StepInput[], R: number, nOut: number): Float32Array {
+    const c = this.config, V = c.vocab_size;
     this.ensureScratch(R);
     for (const inp of inputs) this.ensureKv(inp.seq as KvSequence, inp.seq.length + inp.tokens.length);
 
@@ -162,19 +204,19 @@ export class InferenceModel implements CausalLM {
     for (let l = 0; l < this.w.layers.length; l++) {
       const L = this.w.layers[l];
       k.rmsnormForward(this.xn, null, this.x, L.attnNorm, R, d, eps);
-      L.q.matmul(this.q, this.xn, R);
-      L.k.matmul(this.kb, this.xn, R);
-      L.v.matmul(this.vb, this.xn, R);
+      L.qkv.matmul(this.qkv, this.xn, R);
+      const [qAll, kAll, vAll] = R === 1 ? [this.q1, this.k1, this.v1] : this.unstack(this.qkv, R, [qd, kvd, kvd], [this.q, this.kb, this.vb]);
       let row = 0;
       for (const inp of inputs) {
         const s = inp.seq as KvSequence, n = inp.tokens.length;
         const one = row === 0 && n === R;  // a single sequence uses the buffers whole (no views)
-        const q = one ? this.q : this.q.subarray(row * qd, (row + n) * qd);
-        const kn = this.kb.subarray(row * kvd, (row + n) * kvd);
+        const q = one ? qAll : qAll.subarray(row * qd, (row + n) * qd);
+        // what goes into the cache must be exactly n rows (one-row steps have exact views already)
+        const kn = R === 1 ? kAll : kAll.subarray(row * kvd, (row + n) * kvd);
         k.ropeForward(q, q, this.tables.cos, this.tables.sin, 1, n, this.H, this.D, s.length);
         k.ropeForward(kn, kn, this.tables.cos, this.tables.sin, 1, n, this.Hkv, this.D, s.length);
         s.k[l].set(kn, s.length * kvd);
-        s.v[l].set(this.vb.subarray(row * kvd, (row + n) * kvd), s.length * kvd);
+        s.v[l].set(R === 1 ? vAll : vAll.subarray(row * kvd, (row + n) * kvd), s.length * kvd);
         const a = this.attn;
         a.Tq = n; a.Tk = s.length + n; a.kvCap = s.rows;
         k.attentionForward(one ? this.att : this.att.subarray(row * qd, (row + n) * qd), null, q, s.k[l], s.v[l], a);
@@ -183,10 +225,10 @@ export class InferenceModel implements CausalLM {
       L.o.matmul(this.proj, this.att, R);
       k.add(this.x, this.x, this.proj, R * d);
       k.rmsnormForward(this.xn, null, this.x, L.mlpNorm, R, d, eps);
-      L.gate.matmul(this.gate, this.xn, R);
-      L.up.matmul(this.up, this.xn, R);
-      k.swigluForward(this.gate, this.gate, this.up, R * F);
-      L.down.matmul(this.proj, this.gate, R);
+      L.gateUp.matmul(this.gu, this.xn, R);
+      const [g, u] = R === 1 ? [this.g1, this.u1] : this.unstack(this.gu, R, [F, F], [this.gate, this.up]);
+      k.swigluForward(g, g, u, R * F);
+      L.down.matmul(this.proj, g, R);
       k.add(this.x, this.x, this.proj, R * d);
     }
     for (const inp of inputs) (inp.seq as KvSequence).length += inp.tokens.length;
@@ -221,6 +263,18 @@ export class InferenceModel implements CausalLM {
     return seq;
   }
 
+  /** splits rows of [a | b | …] (stacked matmul outputs) into contiguous [R, a], [R, b], … */
+  private unstack(src: Float32Array, R: number, widths: number[], outs: Float32Array[]): Float32Array[] {
+    const total = widths.reduce((a, b) => a + b, 0);
+    let off = 0;
+    widths.forEach((w, i) => {
+      this.split.shape[0] = R; this.split.shape[1] = w; this.split.strides[0] = total;
+      kernels().copyStrided(outs[i], src, this.split.shape, this.split.strides, off);
+      off += w;
+    });
+    return outs;
+  }
+
   private ensureScratch(R: number): void {
     if (R <= this.cap) return;
     const cap = Math.max(R, Math.min(2 * this.cap, 1 << 14));
@@ -237,6 +291,13 @@ export class InferenceModel implements CausalLM {
     this.vb = new Float32Array(cap * kvd);
     this.gate = new Float32Array(cap * F);
     this.up = new Float32Array(cap * F);
+    this.qkv = new Float32Array(cap * (qd + 2 * kvd));
+    this.gu = new Float32Array(cap * 2 * F);
+    this.q1 = this.qkv.subarray(0, qd);
+    this.k1 = this.qkv.subarray(qd, qd + kvd);
+    this.v1 = this.qkv.subarray(qd + kvd, qd + 2 * kvd);
+    this.g1 = this.gu.subarray(0, F);
+    this.u1 = this.gu.subarray(F, 2 * F);
   }
 
   private ensureKv(s: KvSequence, need: number): void {

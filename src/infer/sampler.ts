@@ -183,7 +183,10 @@ export class Sampler {
   /** the next id for this row (row.length ≥ vocabSize; entries from vocabSize on are padding) */
   sample(row: Float32Array): number {
     if (row.length < this.vocabSize) throw new InferenceError(`sampler: a row of ${row.length} logits is shorter than the vocabulary (${this.vocabSize})`);
-    const x = this.penalized(row);
+    const o = this.opts;
+    const plain = o.repetitionPenalty === 1 && o.frequencyPenalty === 0 && o.presencePenalty === 0;
+    if (this.greedy && plain) return argmax(row, this.vocabSize); // no copy on the common greedy path
+    const x = plain ? row.subarray(0, this.vocabSize) : this.penalized(row);
     if (this.greedy) return argmax(x, this.vocabSize);
     const w = truncatedWeights(x, this.vocabSize, this.opts);
     let mass = 0, last = -1;

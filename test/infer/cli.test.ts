@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { selectBackend } from '../../src/backends/select.js';
 import { saveModel } from '../../src/io/hf-dir.js';
 import { saveHfJson } from '../../src/tokenizer/formats/load.js';
+import { exportGguf } from '../../src/io/gguf-export.js';
 import { renderChat } from '../../src/tokenizer/chat-template.js';
 import { tinyModel, referenceGreedy, byteTokenizer, EOS } from './gen-helpers.js';
 
@@ -28,6 +29,8 @@ const withTok = join(dir, 'with-tokenizer'), noTok = join(dir, 'ids-only');
 saveModel(lm, withTok);
 saveHfJson(byteTokenizer(), join(withTok, 'tokenizer.json'));
 saveModel(lm, noTok);
+const gguf = join(dir, 'tiny.gguf');
+exportGguf(lm, gguf, { type: 'f32' }); // with dsllm's byte-level vocabulary: bytes 0–255, EOS 256
 
 test('generate --prompt-ids --print-ids equals the reference greedy ids (directory without a tokenizer)', () => {
   const prompt = [72, 101, 108, 108, 111];
@@ -35,6 +38,12 @@ test('generate --prompt-ids --print-ids equals the reference greedy ids (directo
   assert.equal(r.status, 0, r.stderr);
   const want = referenceGreedy(lm, prompt, 24, 260, [EOS]);
   assert.equal(r.stdout, want.join(' ') + '\n');
+  // the full-recompute runner agrees; q8_0 weights run (their greedy path may differ, so only the count)
+  const rr = run(['generate', '--model', noTok, '--prompt-ids', prompt.join(' '), '--max-tokens', '24', '--greedy', '--print-ids', '--recompute']);
+  assert.equal(rr.stdout, r.stdout, rr.stderr);
+  const q = run(['generate', '--model', noTok, '--prompt-ids', prompt.join(' '), '--max-tokens', '8', '--greedy', '--print-ids', '--weights', 'q8_0', '--ignore-eos']);
+  assert.equal(q.status, 0, q.stderr);
+  assert.equal(q.stdout.trim().split(' ').length, 8);
   // --json with the tokenizer: same ids, text = their decoding, seeded sampling reproducible
   const j = JSON.parse(run(['generate', '--model', withTok, '--prompt', 'Hello', '--max-tokens', '24', '--greedy', '--json']).stdout);
   assert.deepEqual(j.ids, want);
@@ -43,6 +52,18 @@ test('generate --prompt-ids --print-ids equals the reference greedy ids (directo
   const s2 = run(['generate', '--model', withTok, '--prompt', 'Hello', '--max-tokens', '16', '--seed', '4', '--top-p', '0.9', '--print-ids']);
   assert.equal(s1.status, 0, s1.stderr);
   assert.equal(s1.stdout, s2.stdout);
+});
+
+test('generate from a GGUF file (weights and vocabulary inside) equals the reference greedy ids', () => {
+  const prompt = [72, 101, 108, 108, 111];
+  const want = referenceGreedy(lm, prompt, 20, 260, [EOS]);
+  const r = run(['generate', '--model', gguf, '--prompt-ids', prompt.join(' '), '--max-tokens', '20', '--greedy', '--print-ids']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, want.join(' ') + '\n');
+  const j = JSON.parse(run(['generate', '--model', gguf, '--prompt', 'Hello', '--max-tokens', '20', '--greedy', '--json']).stdout);
+  assert.deepEqual(j.ids, want);
+  const rr = run(['generate', '--model', gguf, '--prompt-ids', prompt.join(' '), '--max-tokens', '20', '--greedy', '--print-ids', '--recompute']);
+  assert.equal(rr.stdout, r.stdout, rr.stderr);
 });
 
 test('chat: two piped turns, each reply = the reference greedy reply to the templated conversation', () => {
@@ -73,6 +94,7 @@ test('errors: one line, exit 2, no stack trace', () => {
     [['generate', '--model', noTok], /exactly one of --prompt and --prompt-ids/],
     [['chat', '--model', noTok], /chat needs a tokenizer/],
     [['generate', '--model', join(dir, 'm.gguf'), '--prompt-ids', '1'], /no such model/],
+    [['generate', '--model', join(withTok, 'config.json'), '--prompt-ids', '1'], /not a model directory \(config\.json \+ safetensors\) or a GGUF file/],
   ];
   mkdirSync(join(dir, 'empty'), { recursive: true });
   writeFileSync(join(dir, 'empty', 'config.json'), '{"vocab_size": 10}');

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { selectBackend } from '../../src/backends/select.js';
 import { RecomputeLM } from '../../src/infer/recompute.js';
+import { InferenceModel } from '../../src/infer/model.js';
 import { createEngine, heldBack, firstStop } from '../../src/infer/engine.js';
 import { InferenceError } from '../../src/infer/generate-errors.js';
 import type { GenerationRequest, TokenEvent } from '../../src/infer/types.js';
@@ -17,7 +18,7 @@ test('greedy engine output equals the full-recompute argmax loop (padding rows m
   // make two padding rows (ids 60..63 are padding with vocabSize 60) win every argmax if unmasked
   const C = lm.config.hidden_size;
   for (const r of [61, 62]) for (let c = 0; c < C; c++) lm.lm_head.f32[r * C + c] = lm.lm_head.f32[c] * 50;
-  const model = new RecomputeLM(lm, { vocabSize: 60 });
+  for (const model of [new RecomputeLM(lm, { vocabSize: 60 }), InferenceModel.fromModel(lm, { vocabSize: 60 })]) {
   const engine = createEngine(model, { eosIds: [] });
   for (const prompt of [[5], [3, 9, 27, 2, 44, 8, 13]]) {
     const r = await engine.generate({ prompt: Int32Array.from(prompt), maxTokens: 20, sampling: { temperature: 0 } });
@@ -28,6 +29,7 @@ test('greedy engine output equals the full-recompute argmax loop (padding rows m
     assert.ok(r.ids.every((id) => id < 60));
   }
   await engine.close();
+  }
 });
 
 test('N concurrent requests (mixed sampling, chunked prefill, more requests than batch slots) = each alone', async () => {
@@ -45,16 +47,20 @@ test('N concurrent requests (mixed sampling, chunked prefill, more requests than
     alone.push(await e.generate(r));
     await e.close();
   }
-  const spy = new SpyLM(new RecomputeLM(lm));
-  const engine = createEngine(spy, { maxBatch: 3, prefillChunk: 4 });
-  const together = await Promise.all(reqs.map((r) => engine.generate(r)));
-  assert.deepEqual(together.map((r) => r.ids), alone.map((r) => r.ids));
-  assert.deepEqual(together.map((r) => r.finishReason), alone.map((r) => r.finishReason));
-  // batching really happened, within the limits
-  assert.ok(spy.log.some((s) => s.length >= 3), 'some step decoded 3 sequences together');
-  assert.ok(spy.log.every((s) => s.length <= 3));
-  assert.equal(spy.live.size, 0, 'every cache freed');
-  await engine.close();
+  // the oracle, and the KV-cached model whose linear layers really see every sequence's rows at once
+  for (const inner of [new RecomputeLM(lm), InferenceModel.fromModel(lm)]) {
+    const spy = new SpyLM(inner);
+    const engine = createEngine(spy, { maxBatch: 3, prefillChunk: 4 });
+    const together = await Promise.all(reqs.map((r) => engine.generate(r)));
+    assert.deepEqual(together.map((r) => r.ids), alone.map((r) => r.ids), inner.constructor.name);
+    assert.deepEqual(together.map((r) => r.finishReason), alone.map((r) => r.finishReason));
+    // batching really happened, within the limits
+    assert.ok(spy.log.some((s) => s.length >= 3), 'some step decoded 3 sequences together');
+    assert.ok(spy.log.every((s) => s.length <= 3));
+    assert.ok(spy.live.size <= 1, 'every cache freed but the one kept for prefix reuse');
+    await engine.close();
+    assert.equal(spy.live.size, 0, 'close frees the prefix cache');
+  }
 });
 
 test('chunked prefill: a long prompt does not stall the decoding of others', async () => {
@@ -89,7 +95,7 @@ test('cancellation: abort mid-generation ends with "cancelled", frees the cache,
   assert.equal(rb.finishReason, 'length');
   assert.deepEqual(rb.ids, referenceGreedy(lm, [3], 12));
   assert.deepEqual(ra.ids, rb.ids.slice(0, 5));
-  assert.equal(spy.live.size, 0);
+  assert.deepEqual([...spy.live], [2], 'the cancelled request\'s cache (1) is freed; the finished one (2) kept for reuse');
   // already aborted: never admitted
   const pre = await engine.generate({ prompt: Int32Array.of(3), maxTokens: 5, signal: AbortSignal.abort() });
   assert.equal(pre.finishReason, 'cancelled');
@@ -128,7 +134,7 @@ test('stop strings across token boundaries: held back until settled, never in th
   assert.equal(events[iS + 2].text, 'ST,');
   // no event released a character of the stop string
   assert.ok(events.every((e) => !e.text.includes('STO')));
-  assert.equal(model.live.size, 0);
+  assert.ok(model.live.size <= 1);
   // helpers
   assert.equal(heldBack('abcST', ['STOP', 'TX']), 2);
   assert.equal(heldBack('abcS', ['xyz']), 0);
@@ -177,6 +183,8 @@ test('context limits: prompt too long is refused, generation stops at the contex
   await assert.rejects(engine.generate({ prompt: new Int32Array(0), maxTokens: 1 }), /prompt is empty/);
   await assert.rejects(engine.generate({ prompt: Int32Array.of(300), maxTokens: 1 }), /id 300, outside the model's vocabulary \(0\.\.259\)/);
   await assert.rejects(engine.generate({ prompt: Int32Array.of(1), maxTokens: -1 }), /maxTokens -1/);
+  await assert.rejects(engine.generate({ prompt: [1, 2.5] as unknown as Int32Array, maxTokens: 1 }), /must be token ids/);
+  assert.equal((await engine.generate({ prompt: [1, 2] as unknown as Int32Array, maxTokens: 1 })).ids.length, 1);
   await assert.rejects(engine.generate({ prompt: Int32Array.of(1), maxTokens: 3, stop: [''] }), /non-empty strings/);
   const r = await engine.generate({ prompt: new Int32Array(12), maxTokens: 100 });
   assert.equal(r.ids.length, 4); // 12 + 4 = 16 = the context
@@ -215,6 +223,35 @@ test('a throwing callback or model step fails its own requests; the engine keeps
   failNext = true;
   await assert.rejects(engine.generate({ prompt: Int32Array.of(0), maxTokens: 5 }), /device lost/);
   assert.equal((await engine.generate({ prompt: Int32Array.of(0), maxTokens: 3 })).text, 'BCA');
-  assert.equal(model.live.size, 0);
   await engine.close();
+  assert.equal(model.live.size, 0);
+});
+
+test('prefix cache: a prompt extending a finished conversation prefills only the new tokens, same output', async () => {
+  const lm = tinyModel(6, { max_position_embeddings: 96 });
+  for (const inner of [new RecomputeLM(lm), InferenceModel.fromModel(lm)]) {
+    const spy = new SpyLM(inner);
+    const engine = createEngine(spy, { eosIds: [], prefixCache: 2 });
+    const fresh = createEngine(new RecomputeLM(lm), { eosIds: [], prefixCache: 0 });
+    const turn1 = Int32Array.of(5, 6, 7, 8, 9, 10);
+    const r1 = await engine.generate({ prompt: turn1, maxTokens: 6, sampling: { temperature: 0 } });
+    // turn 2: the whole first exchange plus new tokens
+    const turn2 = Int32Array.from([...turn1, ...r1.ids, 11, 12, 13]);
+    const before = spy.log.length;
+    const r2 = await engine.generate({ prompt: turn2, maxTokens: 6, sampling: { temperature: 0.9, seed: 4 } });
+    assert.deepEqual(r2.ids, (await fresh.generate({ prompt: turn2, maxTokens: 6, sampling: { temperature: 0.9, seed: 4 } })).ids, inner.constructor.name);
+    // reused: prompt + 5 fed generated tokens; prefilled: the never-fed last token and the 3 new ones
+    assert.equal(engine.reusedTokens, turn1.length + 5);
+    assert.equal(spy.log[before][0].n, 4);
+    // a prompt that diverges early reuses the common part only; an unrelated one starts afresh
+    const r3 = await engine.generate({ prompt: Int32Array.of(5, 6, 7, 40, 41), maxTokens: 2, sampling: { temperature: 0 } });
+    assert.equal(engine.reusedTokens, turn1.length + 5 + 3);
+    assert.deepEqual(r3.ids, (await fresh.generate({ prompt: Int32Array.of(5, 6, 7, 40, 41), maxTokens: 2, sampling: { temperature: 0 } })).ids);
+    await engine.generate({ prompt: Int32Array.of(50, 51), maxTokens: 2 });
+    assert.equal(engine.reusedTokens, turn1.length + 5 + 3);
+    assert.ok(spy.live.size <= 2);
+    await engine.close();
+    await fresh.close();
+    assert.equal(spy.live.size, 0);
+  }
 });

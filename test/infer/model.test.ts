@@ -10,7 +10,7 @@ import { validateConfig } from '../../src/nn/config.js';
 import { Tensor } from '../../src/core/tensor.js';
 import { scope } from '../../src/core/scope.js';
 import { noGrad } from '../../src/core/autograd.js';
-import { InferenceModel } from '../../src/infer/model.js';
+import { InferenceModel, MAX_STEP_ROWS } from '../../src/infer/model.js';
 import { ContextOverflowError } from '../../src/infer/errors.js';
 import { Rng } from '../util.js';
 import { tinyGqa, fullLogits } from './helpers.js';
@@ -137,4 +137,21 @@ test('a q4_0 model computes what an f32 model holding its dequantized weights co
   const da = maxDiff(a, full.subarray(0, 11 * V)) / scale, db = maxDiff(b, full.subarray(11 * V)) / scale;
   assert.ok(da < 0.02 && db < 0.03, `prefill ${da}, decode ${db}`);
   m.dispose();
+});
+
+test('a step over MAX_STEP_ROWS runs in chunks with the same logits', () => {
+  const cfg = validateConfig({ ...tinyGqa, max_position_embeddings: 1200 });
+  const ref = new DeepSeekLM(cfg, { seed: 8 });
+  const m = InferenceModel.fromModel(ref);
+  const V = cfg.vocab_size;
+  assert.ok(1100 > MAX_STEP_ROWS * 2);
+  const long = Array.from({ length: 1100 }, (_, i) => (i * 31 + 7) % V), short = [4, 5, 6];
+  const a = m.newSequence(), b = m.newSequence();
+  const lg = m.step([{ seq: b, tokens: Int32Array.from(short) }, { seq: a, tokens: Int32Array.from(long), allLogits: true }]);
+  assert.equal(lg.length, (1 + 1100) * V);
+  assert.ok(maxDiff(lg.subarray(0, V), fullLogits(ref, short).subarray(2 * V)) < 1e-4);
+  assert.ok(maxDiff(lg.subarray(V), fullLogits(ref, long)) < 1e-4);
+  assert.equal(a.length, 1100);
+  const next = m.step([{ seq: a, tokens: Int32Array.of(9) }]);
+  assert.ok(maxDiff(next, fullLogits(ref, [...long, 9]).subarray(1100 * V)) < 1e-4);
 });

@@ -99,8 +99,9 @@ test('dequantize and embedRows of bf16 / f16 / f32 storage match the reference',
   assert.throws(() => nat.embedRows(new Float32Array(k), Int32Array.from([V]), stores[0][1], 'f32', 1, k, V), /ids\[0\] = 11 is outside \[0, 11\)/);
 });
 
-function weights(rng: Rng, fmt: Exclude<WeightFormat, 'f32'>, n: number, k: number): Uint8Array {
+function weights(rng: Rng, fmt: WeightFormat, n: number, k: number): Uint8Array {
   const w = randn(rng, n * k, 0.5);
+  if (fmt === 'f32') return new Uint8Array(w.buffer);
   if (fmt === 'bf16') { const u = new Uint16Array(n * k); convertKernels.f32ToBf16(u, w, n * k); return new Uint8Array(u.buffer); }
   if (fmt === 'f16') { const u = new Uint16Array(n * k); convertKernels.f32ToF16(u, w, n * k); return new Uint8Array(u.buffer); }
   const out = new Uint8Array((n * k / 32) * BLOCK[fmt]);
@@ -110,12 +111,12 @@ function weights(rng: Rng, fmt: Exclude<WeightFormat, 'f32'>, n: number, k: numb
 
 test('matmulQuant: native equals reference on odd shapes, every format, both modes', () => {
   const rng = new Rng(11);
-  const fmts: Exclude<WeightFormat, 'f32'>[] = ['q8_0', 'q4_0', 'bf16', 'f16'];
+  const fmts: WeightFormat[] = ['q8_0', 'q4_0', 'bf16', 'f16', 'f32'];
   // [rows, n, k]: k a multiple of 32 for block formats; odd n and rows; k = 32·odd
   const shapes: [number, number, number][] = [[1, 1, 32], [1, 67, 96], [3, 33, 160], [7, 130, 288], [13, 21, 64], [40, 70, 224], [1, 257, 1024]];
   for (const fmt of fmts) {
     for (const [rows, n, k0] of shapes) {
-      const k = fmt === 'bf16' || fmt === 'f16' ? k0 + 5 : k0;  // 16-bit formats: odd k too
+      const k = fmt === 'bf16' || fmt === 'f16' || fmt === 'f32' ? k0 + 5 : k0;  // plain formats: odd k too
       const w = weights(rng, fmt, n, k);
       const x = randn(rng, rows * k);
       for (const mode of ['dot', 'gemm'] as const) {

@@ -22,7 +22,7 @@ export const quantKernels: Pick<Kernels, 'quantize' | 'dequantize' | 'embedRows'
   embedRows(out: F32, ids: I32, w: Uint8Array, fmt: WeightFormat, N: number, k: number, V: number): void {
     addon.embedRows(out, ids, w, code('embedRows', fmt), N, k, V);
   },
-  matmulQuant(y: F32, x: F32, w: Uint8Array, fmt: Exclude<WeightFormat, 'f32'>, rows: number, n: number, k: number, mode: 'dot' | 'gemm'): void {
+  matmulQuant(y: F32, x: F32, w: Uint8Array, fmt: WeightFormat, rows: number, n: number, k: number, mode: 'dot' | 'gemm'): void {
     addon.matmulQuant(y, x, w, code('matmulQuant', fmt), rows, n, k, mode === 'gemm' ? 1 : 0);
   },
   streamRead(buf: Uint8Array): number {

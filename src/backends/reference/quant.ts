@@ -106,10 +106,9 @@ export const quantKernels: Pick<Kernels, 'quantize' | 'dequantize' | 'embedRows'
       for (let j = 0; j < k; j++) out[i * k + j] = r(j);
     }
   },
-  matmulQuant(y: F32, x: F32, w: Uint8Array, fmt: Exclude<WeightFormat, 'f32'>, rows: number, n: number, k: number, mode: 'dot' | 'gemm'): void {
+  matmulQuant(y: F32, x: F32, w: Uint8Array, fmt: WeightFormat, rows: number, n: number, k: number, mode: 'dot' | 'gemm'): void {
     const op = 'matmulQuant';
     for (const [nm, v] of [['rows', rows], ['n', n], ['k', k]] as const) size(op, nm, v);
-    if (fmt === ('f32' as WeightFormat)) fail(op, 'f32 weights go through gemm');
     checkFmt(op, fmt, k);
     if (mode !== 'dot' && mode !== 'gemm') fail(op, `mode must be 'dot' or 'gemm', got ${JSON.stringify(mode)}`);
     f32(op, 'y', y, rows * n);
@@ -141,8 +140,8 @@ export const quantKernels: Pick<Kernels, 'quantize' | 'dequantize' | 'embedRows'
       }
       return;
     }
-    // f32 x against widened weights ('dot', 16-bit formats), or both rounded to bf16 ('gemm'; f16 stays f32)
-    const roundX = mode === 'gemm' && fmt !== 'f16';
+    // f32 x against widened weights ('dot', f32 and 16-bit formats), or both rounded to bf16 ('gemm'; f16 and f32 stay f32)
+    const roundX = mode === 'gemm' && fmt !== 'f16' && fmt !== 'f32';
     const wrow = new Float64Array(k);
     for (let j = 0; j < n; j++) {
       const rd = rowReader(fmt, w, j * rb);
