@@ -35,3 +35,5 @@ export { RecomputeLM } from './infer/recompute.js';
 export { loadCausalLM, type LoadedModel, type LoadCausalLMOptions, type ChatFormat } from './infer/load-causal-lm.js';
 export { chatPromptIds } from './infer/chat-prompt.js';
 export { InferenceError } from './infer/generate-errors.js';
+// serving: the OpenAI-compatible HTTP server and web chat page over an Engine
+export { createDsllmServer, ApiError, type DsllmServer, type ServeOptions } from './serve/index.js';
