@@ -16,6 +16,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   schedule: async () => (await import('./schedule.js')).run,
   learning: async () => (await import('./learning.js')).run,
   loop: async () => (await import('./loop.js')).run,
+  serve: async () => (await import('./serve.js')).run,
   infer: async () => (await import('./infer.js')).run,
 };
 

@@ -39,3 +39,5 @@ export { InferenceError } from './infer/generate-errors.js';
 export * from './scaling/index.js';
 // GGUF: read/write, export for llama.cpp, GGUF models as weight sources
 export * from './io/gguf-index.js';
+// serving: the OpenAI-compatible HTTP server and web chat page over an Engine
+export { createDsllmServer, ApiError, type DsllmServer, type ServeOptions } from './serve/index.js';

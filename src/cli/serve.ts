@@ -7,11 +7,9 @@ import { loadCausalLM } from '../infer/load-causal-lm.js';
 import { createEngine } from '../infer/engine.js';
 import { createDsllmServer } from '../serve/server.js';
 import { UserError } from './errors.js';
-import { addModelOptions, addSamplingOptions, intFlag, samplingFromFlags, type SamplingFlags } from './infer-flags.js';
+import { addModelOptions, addSamplingOptions, intFlag, loadOptionsFromFlags, samplingFromFlags, type ModelFlags, type SamplingFlags } from './infer-flags.js';
 
-interface ServeFlags extends SamplingFlags {
-  model: string;
-  tokenizer?: string;
+interface ServeFlags extends SamplingFlags, ModelFlags {
   host: string;
   port: string;
   apiKey?: string;
@@ -38,7 +36,7 @@ export function registerServe(program: Command): void {
     const maxBatch = intFlag('--max-batch', o.maxBatch, 1);
     const apiKey = o.apiKey ?? (process.env.DSLLM_API_KEY || undefined);
     await selectBackend();
-    const loaded = loadCausalLM(o.model, { tokenizer: o.tokenizer });
+    const loaded = loadCausalLM(o.model, loadOptionsFromFlags(o));
     const { model, tokenizer } = loaded;
     if (!tokenizer) throw new UserError(`serve needs a tokenizer: ${o.model} has no tokenizer.json (give --tokenizer)`);
     const engine = createEngine(model, { tokenizer, eosIds: loaded.eosIds, maxBatch });

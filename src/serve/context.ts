@@ -62,8 +62,9 @@ export function makeContext(o: ServeOptions): ServeContext {
     tokenizer: tok,
     modelId: o.modelId ?? 'dsllm',
     chatTemplate: o.chatTemplate,
-    bosToken: o.bosToken ?? textOf(tok.spec.bos),
-    eosToken: o.eosToken ?? textOf(tok.spec.eos),
+    // a tokenizer without BOS/EOS renders them as nothing (not as DeepSeek's, the template's default)
+    bosToken: o.bosToken ?? textOf(tok.spec.bos) ?? '',
+    eosToken: o.eosToken ?? textOf(tok.spec.eos) ?? '',
     addBos: o.addBos ?? (tok.spec.addBos === true && tok.spec.bos !== undefined),
     stopIds: o.stopIds ?? [...stopIds].filter((id) => id >= 0 && id < o.engine.model.vocabSize),
     contextLength: o.contextLength ?? cfg.max_position_embeddings,

@@ -29,8 +29,9 @@ export interface SamplingFields {
 
 /**
  * Engine requests for `n` choices of one prompt; fields left out take the model's defaults
- * (generation_config.json), then OpenAI's (temperature 1). With a seed, choice i uses seed + i (reproducible,
- * yet the choices differ); without one, each choice draws a random seed, as OpenAI's API behaves.
+ * (generation_config.json, `dsllm serve`'s sampling flags), then OpenAI's (temperature 1). With a seed
+ * (the request's, else the server's), choice i uses seed + i: reproducible, yet the choices differ;
+ * without one, each choice draws a random seed, as OpenAI's API behaves.
  */
 export function choiceRequests(ctx: ServeContext, f: SamplingFields, prompt: Int32Array, maxTokens: number, n: number, logprobs: number): GenerationRequest[] {
   // an empty stop string would match everywhere; OpenAI ignores it, and so does this server
@@ -38,10 +39,11 @@ export function choiceRequests(ctx: ServeContext, f: SamplingFields, prompt: Int
   const out: GenerationRequest[] = [];
   for (let i = 0; i < n; i++) {
     const d = ctx.samplingDefaults;
+    const seed = f.seed ?? d.seed;
     const sampling: SamplingOptions = {
       ...d,
       temperature: f.temperature ?? d.temperature ?? 1,
-      seed: f.seed != null ? f.seed + i : randomInt(2 ** 31),
+      seed: seed !== undefined ? seed + i : randomInt(2 ** 31),
     };
     if (f.top_p != null) sampling.topP = f.top_p;
     if (f.top_k != null) sampling.topK = f.top_k > 0 ? f.top_k : undefined;

@@ -353,3 +353,25 @@ test('sampling defaults (generation_config) fill what a request leaves out; empt
     await d.close();
   }
 });
+
+test('an engine failure is a 500 (or an SSE error event mid-stream), and the server keeps serving', async () => {
+  s.engine.onStep = (req, produced) => { if (produced === 3 && req.maxTokens === 33) throw new TypeError('kernel exploded'); };
+  try {
+    const r = await chat({ messages: user('go'), max_tokens: 33 });
+    assert.equal(r.status, 500);
+    assert.equal(r.json.error.type, 'server_error');
+    assert.match(r.json.error.message, /kernel exploded/);
+    const res = await fetch(`${s.url}/v1/chat/completions`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'fake', messages: user('go'), max_tokens: 33, stream: true }),
+    });
+    assert.equal(res.status, 200);
+    const events = parseSse(await res.text());
+    assert.notEqual(events.at(-1), '[DONE]');
+    assert.match(events.at(-1).error.message, /kernel exploded/);
+  } finally {
+    s.engine.onStep = undefined;
+  }
+  await healthy();
+  assert.equal((await chat({ messages: user('say:fine'), temperature: 0 })).json.choices[0].message.content, 'fine');
+});
