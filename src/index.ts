@@ -41,3 +41,4 @@ export * from './scaling/index.js';
 export * from './io/gguf-index.js';
 // serving: the OpenAI-compatible HTTP server and web chat page over an Engine
 export { createDsllmServer, ApiError, type DsllmServer, type ServeOptions } from './serve/index.js';
+export { InferenceModel, HFDirSource, RandomWeightSource, WeightMatrix, ModelLoadError, ContextOverflowError, StepInputError, SUPPORTED_ARCHITECTURES, type InferenceOptions, type WeightSource, type RawWeight, type WeightDType } from './infer/index.js';
