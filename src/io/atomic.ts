@@ -3,16 +3,15 @@
 import { closeSync, fsyncSync, openSync, renameSync, writeSync, unlinkSync, existsSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 
-export function writeFileAtomic(path: string, chunks: (Uint8Array | string)[] | Uint8Array | string): void {
+/** Streams a file atomically: `fill(put)` writes its bytes through `put` (in any number of calls). */
+export function writeStreamAtomic(path: string, fill: (put: (buf: Uint8Array) => void) => void): void {
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
   const fd = openSync(tmp, 'w');
   try {
-    const list = Array.isArray(chunks) ? chunks : [chunks];
-    for (const c of list) {
-      const buf = typeof c === 'string' ? Buffer.from(c, 'utf8') : c;
+    fill((buf) => {
       let off = 0;
       while (off < buf.byteLength) off += writeSync(fd, buf, off, buf.byteLength - off);
-    }
+    });
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
@@ -22,6 +21,11 @@ export function writeFileAtomic(path: string, chunks: (Uint8Array | string)[] | 
   closeSync(fd);
   renameSync(tmp, path);
   fsyncDir(dirname(path));
+}
+
+export function writeFileAtomic(path: string, chunks: (Uint8Array | string)[] | Uint8Array | string): void {
+  const list = Array.isArray(chunks) ? chunks : [chunks];
+  writeStreamAtomic(path, (put) => { for (const c of list) put(typeof c === 'string' ? Buffer.from(c, 'utf8') : c); });
 }
 
 export function fsyncDir(dir: string): void {

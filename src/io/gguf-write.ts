@@ -1,9 +1,7 @@
 // The GGUF container, write side (version 3). Tensors are produced one at a time by a callback and
 // streamed to a temporary file that replaces the target only once complete and fsynced, so a 7B
 // export never holds more than one tensor in memory and a killed export leaves no partial file.
-import { closeSync, existsSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { fsyncDir } from './atomic.js';
+import { writeStreamAtomic } from './atomic.js';
 import { GGML_TYPES, GgufError, GgufType, ggmlBytes } from './gguf.js';
 
 export interface KvEntry {
@@ -128,17 +126,11 @@ export function ggufHeader(kvs: readonly KvEntry[], tensors: readonly TensorToWr
 export function writeGguf(path: string, kvs: readonly KvEntry[], tensors: readonly TensorToWrite[], alignment = 32): void {
   const all = kvs.some((e) => e.key === 'general.alignment') || alignment === 32 ? kvs : [...kvs, kv.u32('general.alignment', alignment)];
   const { header, sizes } = ggufHeader(all, tensors, alignment);
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${Date.now()}`);
-  const fd = openSync(tmp, 'w');
   const zeros = Buffer.alloc(alignment);
-  let pos = 0;
-  const put = (buf: Uint8Array): void => {
-    let o = 0;
-    while (o < buf.byteLength) o += writeSync(fd, buf, o, buf.byteLength - o);
-    pos += buf.byteLength;
-  };
-  const pad = (): void => { const r = pos % alignment; if (r) put(zeros.subarray(0, alignment - r)); };
-  try {
+  writeStreamAtomic(path, (write) => {
+    let pos = 0;
+    const put = (buf: Uint8Array): void => { write(buf); pos += buf.byteLength; };
+    const pad = (): void => { const r = pos % alignment; if (r) put(zeros.subarray(0, alignment - r)); };
     put(header);
     pad();
     tensors.forEach((t, i) => {
@@ -149,13 +141,5 @@ export function writeGguf(path: string, kvs: readonly KvEntry[], tensors: readon
       put(data);
       pad();
     });
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    if (existsSync(tmp)) unlinkSync(tmp);
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-  fsyncDir(dirname(path));
+  });
 }
