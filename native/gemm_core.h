@@ -192,11 +192,21 @@ static bool Rect(const One& p, const Plan& pl, int64_t pm0, int64_t pm1, int64_t
       int64_t u = Units(pl, kc);
       PackBlockA(p, pl, abuf, k0, kc, ic, icEnd);
       float beta = k0 == 0 ? p.beta : 1.0f;
+      // The next B micro-panel is fetched into L2 a slice per micro-tile while this one is used:
+      // on large products op(B) no longer fits in the last-level cache, and the first tile of
+      // each panel would otherwise wait on memory.
+      int64_t panelLines = u * kNR * 4 / 64, tiles = icEnd - ic;
+      int64_t linesPerTile = (panelLines + tiles - 1) / tiles;
       for (int64_t jr = pn0; jr < pn1; ++jr) {
         const uint32_t* bpanel = PackedB(pl, jr, k0);
+        const char* nextB = jr + 1 < pn1 ? (const char*)PackedB(pl, jr + 1, k0) : nullptr;
         int nr = (int)std::min<int64_t>(kNR, p.n - jr * kNR);
         for (int64_t ir = ic; ir < icEnd; ++ir) {
           int mr = (int)std::min<int64_t>(kMR, p.m - ir * kMR);
+          if (nextB) {
+            int64_t l0 = (ir - ic) * linesPerTile, l1 = std::min(panelLines, l0 + linesPerTile);
+            for (int64_t l = l0; l < l1; ++l) _mm_prefetch(nextB + l * 64, _MM_HINT_T1);
+          }
           Kernel(pl, u, (const uint32_t*)abuf + (ir - ic) * u * kMR, bpanel, p.c + ir * kMR * p.ldc + jr * kNR, p.ldc,
                  mr, nr, p.alpha, beta);
         }
