@@ -15,6 +15,9 @@ export interface ModelConfig {
   max_position_embeddings: number;
   rms_norm_eps: number;
   rope_theta: number;
+  /** transformers ≥ 5 writes RoPE settings here ({rope_type: "default", rope_theta}) instead of
+   *  top-level rope_theta / rope_scaling; validateConfig folds rope_theta out of it */
+  rope_parameters?: { rope_type?: string; rope_theta?: number; [k: string]: unknown };
   hidden_act?: string;
   tie_word_embeddings?: boolean;
   bos_token_id?: number;
@@ -91,6 +94,7 @@ export function validateConfig(raw: Partial<ModelConfig>, where = 'config'): Mod
     max_position_embeddings: 2048, rms_norm_eps: 1e-6, rope_theta: 10000,
     num_key_value_heads: raw.num_attention_heads as number, tie_word_embeddings: false, ...raw,
   } as ModelConfig;
+  foldRopeParameters(c, raw, where);
   const ints: (keyof ModelConfig)[] = [...REQUIRED, 'num_key_value_heads', 'max_position_embeddings'];
   for (const k of ints) {
     const v = c[k];
@@ -109,6 +113,24 @@ export function validateConfig(raw: Partial<ModelConfig>, where = 'config'): Mod
   if (c.hidden_act !== undefined && c.hidden_act !== 'silu') throw new ConfigError(where, `hidden_act "${c.hidden_act}" is not supported (DeepSeek LLM uses silu)`);
   if (c.attention_bias || c.mlp_bias) throw new ConfigError(where, 'attention/MLP biases are not part of the DeepSeek LLM architecture');
   return c;
+}
+
+/** rope_parameters (transformers ≥ 5) → rope_theta; anything but plain RoPE is refused, never ignored */
+function foldRopeParameters(c: ModelConfig, raw: Partial<ModelConfig>, where: string): void {
+  const rp = raw.rope_parameters as unknown;
+  if (rp == null) return;
+  if (typeof rp !== 'object' || Array.isArray(rp)) throw new ConfigError(where, `"rope_parameters" must be an object, got ${JSON.stringify(rp)}`);
+  const { rope_type, rope_theta, ...rest } = rp as Record<string, unknown>;
+  if (rope_type !== undefined && rope_type !== 'default') {
+    throw new ConfigError(where, `rope_parameters.rope_type ${JSON.stringify(rope_type)} is not supported (plain RoPE only: "default")`);
+  }
+  if (Object.keys(rest).length) throw new ConfigError(where, `rope_parameters ${JSON.stringify(rp)}: only rope_type "default" and rope_theta are supported (plain RoPE)`);
+  if (rope_theta === undefined) return;
+  if (typeof rope_theta !== 'number') throw new ConfigError(where, `rope_parameters.rope_theta must be a number, got ${JSON.stringify(rope_theta)}`);
+  if (raw.rope_theta !== undefined && raw.rope_theta !== rope_theta) {
+    throw new ConfigError(where, `rope_theta ${raw.rope_theta} and rope_parameters.rope_theta ${rope_theta} disagree`);
+  }
+  c.rope_theta = rope_theta;
 }
 
 export function headDim(c: ModelConfig): number {

@@ -60,3 +60,13 @@ test('dsllm info --json prints counts without allocating weights (67B in a small
   assert.match(bad.stderr, /not a preset/);
   assert.doesNotMatch(bad.stderr, /at .*\.js:\d+/); // no stack trace
 });
+
+test('transformers ≥ 5 rope_parameters: rope_theta read from it; other RoPE types refused, not ignored', () => {
+  const base = { vocab_size: 8, hidden_size: 8, intermediate_size: 8, num_hidden_layers: 1, num_attention_heads: 2 };
+  assert.equal(validateConfig({ ...base, rope_parameters: { rope_type: 'default', rope_theta: 50000 } }).rope_theta, 50000);
+  assert.equal(validateConfig({ ...base, rope_theta: 50000, rope_parameters: { rope_theta: 50000 } }).rope_theta, 50000);
+  assert.equal(validateConfig({ ...base, rope_parameters: { rope_type: 'default' } }).rope_theta, 10000);
+  assert.throws(() => validateConfig({ ...base, rope_parameters: { rope_type: 'llama3', rope_theta: 5e5, factor: 8 } }, 'c.json'), /c.json: rope_parameters.rope_type "llama3" is not supported/);
+  assert.throws(() => validateConfig({ ...base, rope_parameters: { rope_type: 'default', rope_theta: 1e4, partial_rotary_factor: 0.5 } }), /only rope_type "default" and rope_theta/);
+  assert.throws(() => validateConfig({ ...base, rope_theta: 10000, rope_parameters: { rope_theta: 50000 } }), /disagree/);
+});
