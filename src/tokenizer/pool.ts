@@ -1,12 +1,21 @@
 // Batch encoding in worker threads. Each worker loads the tokenizer once (from its file, or from a
-// spec sent by structured clone); a batch is cut into one contiguous run of texts per worker,
-// balanced by length, and ids come back as transferred buffers.
+// spec sent by structured clone). A batch is cut into chunks of about CHUNK_CHARS characters that the
+// workers take as they finish, two in flight per worker: cloning texts to a worker and slicing the
+// returned ids are serial work on this thread, and pipelining hides it behind the workers' encoding.
+// Ids come back as transferred buffers.
 import { Worker } from 'node:worker_threads';
 import type { EncodeOptions, TokenizerSpec } from './tokenizer.js';
 
+const CHUNK_CHARS = 1 << 17;
+
 export interface PoolSource { path?: string; spec?: TokenizerSpec }
 
+interface Reply { ids?: Uint32Array; lens?: Uint32Array; error?: string }
+
 export class TokenizerPool {
+  /** the batch in progress: batches run one after another (replies carry no batch id) */
+  private last: Promise<unknown> = Promise.resolve();
+
   private constructor(private workers: Worker[]) {}
 
   /** Starts `threads` workers that each load the tokenizer. */
@@ -22,32 +31,44 @@ export class TokenizerPool {
   get threads(): number { return this.workers.length; }
 
   /** ids of each text, in order. */
-  async encodeBatch(texts: string[], opts: EncodeOptions = {}): Promise<Uint32Array[]> {
-    const total = texts.reduce((s, t) => s + t.length, 0);
-    const per = total / this.workers.length;
-    const runs: [number, number][] = [];
-    let start = 0, acc = 0;
-    for (let i = 0; i < texts.length && runs.length < this.workers.length - 1; i++) {
+  encodeBatch(texts: string[], opts: EncodeOptions = {}): Promise<Uint32Array[]> {
+    const run = this.last.then(() => this.encodeNow(texts, opts), () => this.encodeNow(texts, opts));
+    this.last = run.catch(() => undefined);
+    return run;
+  }
+
+  private async encodeNow(texts: string[], opts: EncodeOptions): Promise<Uint32Array[]> {
+    const chunks: [number, number][] = [];
+    for (let a = 0, acc = 0, i = 0; i < texts.length; i++) {
       acc += texts[i].length;
-      if (acc >= per * (runs.length + 1)) { runs.push([start, i + 1]); start = i + 1; }
+      if (acc >= CHUNK_CHARS || i === texts.length - 1) { chunks.push([a, i + 1]); a = i + 1; acc = 0; }
     }
-    runs.push([start, texts.length]);
-    const parts = await Promise.all(runs.map(([a, b], k) => new Promise<Uint32Array[]>((resolve, reject) => {
-      const w = this.workers[k];
-      const onMsg = (m: { ids?: Uint32Array; lens?: Uint32Array; error?: string }) => {
-        w.off('error', onErr);
-        if (m.error) { reject(new Error(m.error)); return; }
-        const out: Uint32Array[] = [];
-        let o = 0;
-        for (const n of m.lens!) { out.push(m.ids!.subarray(o, o + n)); o += n; }
-        resolve(out);
+    const out: Uint32Array[] = new Array(texts.length);
+    let next = 0;
+    await Promise.all(this.workers.map((w) => new Promise<void>((resolve, reject) => {
+      const sent: number[] = [];  // chunk indices in flight on this worker, oldest first
+      const send = () => {
+        if (next >= chunks.length) return;
+        const k = next++;
+        sent.push(k);
+        w.postMessage({ texts: texts.slice(chunks[k][0], chunks[k][1]), opts });
       };
-      const onErr = (e: Error) => { w.off('message', onMsg); reject(e); };
-      w.once('message', onMsg);
+      const done = (err?: Error) => { w.off('message', onMsg); w.off('error', onErr); if (err) reject(err); else resolve(); };
+      const onMsg = (m: Reply) => {
+        if (m.error) { done(new Error(m.error)); return; }
+        send();  // keep two chunks in flight before slicing this one's ids
+        const k = sent.shift()!;
+        let o = 0, t = chunks[k][0];
+        for (const n of m.lens!) { out[t++] = m.ids!.subarray(o, o + n); o += n; }
+        if (sent.length === 0) done();
+      };
+      const onErr = (e: Error) => done(e);
+      w.on('message', onMsg);
       w.once('error', onErr);
-      w.postMessage({ texts: texts.slice(a, b), opts });
+      send(); send();
+      if (sent.length === 0) done();
     })));
-    return parts.flat();
+    return out;
   }
 
   async close(): Promise<void> {

@@ -88,12 +88,17 @@ export class Tokenizer {
   /** ids of `text` (no BOS unless asked for). */
   encode(text: string, opts: EncodeOptions = {}): Uint32Array {
     const out = new IdBuffer((text.length >> 1) + 16);
+    this.appendEncoded(text, out, opts);
+    return out.toArray();
+  }
+
+  /** Appends what `encode(text, opts)` returns to `out` (no buffer per text: batch encoders use it). */
+  appendEncoded(text: string, out: IdBuffer, opts: EncodeOptions = {}): void {
     if (opts.addBos) out.push(this.requireBos());
     for (const seg of this.added.split(text, opts.special ?? 'none')) {
       if ('id' in seg) { out.push(seg.id); continue; }
       this.encodeInto(seg.text, out);
     }
-    return out.toArray();
   }
 
   /** Encodes text that holds no added tokens (no special-token scan). */

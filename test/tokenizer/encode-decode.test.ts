@@ -61,11 +61,18 @@ test('a 100 kB string without split points encodes fast (no quadratic merge loop
 test('worker pool: batch ids equal single-thread ids, in order', { skip: SKIP }, async () => {
   const tok = tokenizerOf('cl100k_base');
   const docs = readFileSync(data('corpus', 'en', 'tinyshakespeare.txt'), 'utf8').slice(0, 200_000).split('\n');
+  // texts travel as one UTF-8 buffer: Chinese, emoji (surrogate pairs), lone surrogates, empty texts
+  docs.push(...readFileSync(data('corpus', 'zh', 'song_ci.txt'), 'utf8').slice(0, 20_000).split('\n'),
+    '', 'a\uD83D\uDE00b', 'lone \uD800 high', 'lone \uDC00 low\uD83D', '', '<|endoftext|> special');
   const pool = await TokenizerPool.create({ path: 'cl100k_base' }, 2);
   try {
     const got = await pool.encodeBatch(docs);
     assert.equal(got.length, docs.length);
     docs.forEach((d, i) => assert.deepEqual(Array.from(got[i]), Array.from(tok.encode(d)), `doc ${i}`));
+    // batches issued together come back whole and in order
+    const [again, withSpecial] = await Promise.all([pool.encodeBatch(docs.slice(0, 500)), pool.encodeBatch(docs.slice(-3), { special: 'all' })]);
+    again.forEach((ids, i) => assert.deepEqual(Array.from(ids), Array.from(got[i]), `concurrent batch doc ${i}`));
+    docs.slice(-3).forEach((d, i) => assert.deepEqual(Array.from(withSpecial[i]), Array.from(tok.encode(d, { special: 'all' })), `special doc ${i}`));
   } finally {
     await pool.close();
   }
