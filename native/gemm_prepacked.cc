@@ -5,9 +5,9 @@
 // layout the driver packs into (panel j: k rows of kNR floats, zero past n); gemmPrepacked runs the
 // driver on them, so W is read once per call.
 //
-// Decode-sized products (every row panel of A fits one A block) are split by columns only: each
-// thread takes chunks of B panels and runs all rows against them, so B is read once in all (the
-// driver's own split also cuts rows when they are few, and each row block then reads all of B).
+// Decode-sized products (A fits one of the driver's A blocks) pack A once and split by columns only:
+// each thread takes chunks of B panels and runs all rows against them, so B is read once in all
+// (the driver's own split also cuts rows when they are few, and each row block then reads all of B).
 // Every element of y is summed in the same order whatever m, the thread count and the schedule (the
 // k blocking depends on k only): a row's result does not depend on the rows batched with it.
 // gcc 12 warns about the intrinsic headers' own _mm512_undefined_* temporaries (see gemm.cc).
@@ -25,6 +25,26 @@ constexpr const char* kOp = "gemmPrepacked";
 
 int64_t PackedLen(int64_t n, int64_t k) { return (n + gemm::kNR - 1) / gemm::kNR * gemm::kNR * k; }
 
+// Column panels [pn0, pn1) of C against the packed A (every row panel, every k block, see below): panel
+// by panel, k blocks in order, so B is one sequential read (the hardware prefetcher follows it; the
+// driver's explicit prefetch of the next panel, issued all at once for a single row panel, measured
+// slower here). Each C element sums its k blocks in the driver's order: C = acc0, then C += acc1, …
+void Panels(const gemm::One& p, const gemm::Plan& pl, const float* A, int64_t pn0, int64_t pn1) {
+  using namespace gemm;
+  for (int64_t jr = pn0; jr < pn1; ++jr) {
+    int nr = (int)std::min<int64_t>(kNR, p.n - jr * kNR);
+    for (int64_t k0 = 0; k0 < p.k; k0 += pl.kcb) {
+      int64_t kc = std::min(pl.kcb, p.k - k0);
+      const float* Ab = A + k0 * pl.mP * kMR;
+      float beta = k0 == 0 ? p.beta : 1.0f;
+      for (int64_t ip = 0; ip < pl.mP; ++ip) {
+        int mr = (int)std::min<int64_t>(kMR, p.m - ip * kMR);
+        Kernel(pl, kc, Ab + ip * kc * kMR, PackedB(pl, jr, k0), p.c + ip * kMR * p.ldc + jr * kNR, p.ldc, mr, nr, p.alpha, beta);
+      }
+    }
+  }
+}
+
 bool GemmWithPacked(const gemm::One& p, const float* packed) {
   using namespace gemm;
   Plan pl;
@@ -40,19 +60,29 @@ bool GemmWithPacked(const gemm::One& p, const float* packed) {
   double flops = 2.0 * p.m * p.n * p.k, bytesB = 4.0 * p.n * p.k;
   if (flops < kParFlops && bytesB < kParBytes) T = 1;
   if (pl.mP > kMcPanels) return Region(p, pl, T, 0, p.k, false);
-  if (T <= 1) return Rect(p, pl, 0, pl.mP, 0, pl.nP, 0, p.k);
+  // A (at most kMcPanels row panels) packed once, by the calling thread: k block at k0 holds its
+  // row panels kc·kMR floats apart, from k0·mP·kMR on
+  float* A = (float*)tlsPackA.Get(sizeof(float) * p.k * pl.mP * kMR + 64);
+  if (!A) return false;
+  for (int64_t k0 = 0; k0 < p.k; k0 += pl.kcb) {
+    int64_t kc = std::min(pl.kcb, p.k - k0);
+    PackPanels(A + k0 * pl.mP * kMR, kc * kMR, kMR, p.a, p.transA, false, false, k0, kc, 0, p.m, pl.mP);
+  }
+  if (T <= 1) {
+    Panels(p, pl, A, 0, pl.nP);
+    return true;
+  }
   // column chunks of at least 2 panels, ~4 per thread, taken from a shared counter
   int64_t chunks = std::max<int64_t>(1, std::min<int64_t>(4 * T, pl.nP / 2));
   std::atomic<int64_t> next{0};
-  std::atomic<bool> ok{true};
   parallel_for(T, 1, [&](int64_t, int64_t, int) {
     for (int64_t t; (t = next.fetch_add(1)) < chunks;) {
       int64_t c0, c1;
       SliceOf(pl.nP, (int)chunks, (int)t, &c0, &c1);
-      if (!Rect(p, pl, 0, pl.mP, c0, c1, 0, p.k)) ok = false;
+      Panels(p, pl, A, c0, c1);
     }
   });
-  return ok;
+  return true;
 }
 
 // packWeights(dst: Float32Array [packedLen + 15], w: Float32Array [n*k], n, k) → offset: the panels
