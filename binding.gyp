@@ -17,7 +17,9 @@
         "native/convert.cc",
         "native/elementwise.cc",
         "native/minhash.cc",
-        "native/quant.cc"
+        "native/quant.cc",
+        "native/gemm_prepacked.cc",
+        "native/attention_decode.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],

@@ -18,6 +18,7 @@ const suites: Record<string, () => Promise<Suite>> = {
   loop: async () => (await import('./loop.js')).run,
   serve: async () => (await import('./serve.js')).run,
   infer: async () => (await import('./infer.js')).run,
+  'decode-batch': async () => (await import('./decode-batch.js')).run,
 };
 
 function parse(argv: string[]): { names: string[]; opts: BenchOptions } {

@@ -17,6 +17,8 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   RegisterElementwise(env, exports);
   RegisterMinhash(env, exports);
   RegisterQuant(env, exports);
+  RegisterGemmPrepacked(env, exports);
+  RegisterAttentionDecode(env, exports);
 #if defined(__AVX512F__) && defined(__AVX512BF16__)
   exports.Set("isa", Napi::String::New(env, "avx512+bf16"));
 #elif defined(__AVX512F__)

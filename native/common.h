@@ -108,5 +108,7 @@ void RegisterConvert(Napi::Env env, Napi::Object exports);
 void RegisterElementwise(Napi::Env env, Napi::Object exports);
 void RegisterMinhash(Napi::Env env, Napi::Object exports);  // data pipeline: MinHash signatures (native/minhash.cc)
 void RegisterQuant(Napi::Env env, Napi::Object exports);    // inference: Q8_0/Q4_0/bf16/f16 weights (native/quant.cc)
+void RegisterGemmPrepacked(Napi::Env env, Napi::Object exports);    // inference: f32 weights packed once (native/gemm_prepacked.cc)
+void RegisterAttentionDecode(Napi::Env env, Napi::Object exports);  // inference: batched decode attention (native/attention_decode.cc)
 
 }  // namespace dsllm

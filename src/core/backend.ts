@@ -41,6 +41,22 @@ export interface AttentionArgs {
   causal?: boolean;
 }
 
+/** Arguments of a batched decode-attention step (Kernels.decodeAttention). */
+export interface DecodeAttentionArgs {
+  /** query heads, kv heads (divides H), head dim (even) */
+  H: number; Hkv: number; D: number;
+  /** softmax scale, default 1/sqrt(D) */
+  scale?: number;
+}
+
+/** An f32 weight matrix W [n, k] laid out once by a backend for repeated y = x·Wᵀ (Kernels.prepackWeights). */
+export interface PackedWeights {
+  readonly n: number;
+  readonly k: number;
+  /** the backend's layout (opaque to callers) */
+  readonly data: F32;
+}
+
 export interface Kernels {
   readonly name: string;
 
@@ -119,6 +135,20 @@ export interface Kernels {
    * and f32 weights: both f32) into the blocked GEMM.
    */
   matmulQuant(y: F32, x: F32, w: Uint8Array, fmt: WeightFormat, rows: number, n: number, k: number, mode: 'dot' | 'gemm'): void;
+  /** W [n, k] (f32, row-major) in the layout matmulPrepacked reads (built once per weight matrix) */
+  prepackWeights(w: F32, n: number, k: number): PackedWeights;
+  /** y [m, n] = x [m, k] · Wᵀ. Each row of y is computed the same way whatever m (a row's result does not
+   *  depend on the rows it is batched with) */
+  matmulPrepacked(y: F32, x: F32, w: PackedWeights, m: number): void;
+  /**
+   * One decode step of attention for S sequences with their own KV caches ([cap, Hkv, D] each): sequence s
+   * has its new token in row rows[s] of q [·, H·D] and kNew/vNew [·, Hkv·D], at position pos[s]. Its k
+   * (RoPE'd at pos[s], HF rotate-half with the [maxT, D/2] tables cos/sin) and v are written to row pos[s]
+   * of kCaches[s]/vCaches[s]; the RoPE'd q then attends keys 0..pos[s]; out [·, H·D] gets rows rows[s].
+   * Rows and caches must be distinct. A row's result does not depend on the other sequences.
+   */
+  decodeAttention(out: F32, q: F32, kNew: F32, vNew: F32, kCaches: F32[], vCaches: F32[], rows: I32, pos: I32,
+    cos: F32, sin: F32, args: DecodeAttentionArgs): void;
   /** reads every byte of buf once (all threads) and returns a checksum: measures memory bandwidth */
   streamRead(buf: Uint8Array): number;
 }

@@ -1,10 +1,11 @@
 // The inference model: DeepSeek LLM / LLaMA forward with per-sequence KV caches, batched prefill and
-// continuous-batching steps (linear layers over every new row of every sequence at once, attention
-// per sequence against its own cache). No autograd and no tensors: plain Float32Array scratch
+// continuous-batching steps (linear layers over every new row of every sequence at once; attention
+// against each sequence's own cache: one batched decodeAttention call per layer for the sequences
+// adding one token, a flash-attention call per sequence for longer inputs). No autograd and no tensors: plain Float32Array scratch
 // buffers, sized for the largest step seen and reused, so decoding allocates nothing per token but
 // the returned logits.
 import { kernels } from '../core/runtime.js';
-import type { AttentionArgs } from '../core/backend.js';
+import type { AttentionArgs, DecodeAttentionArgs } from '../core/backend.js';
 import { ropeTables, type RopeTables } from '../ops/rope.js';
 import { headDim, type ModelConfig } from '../nn/config.js';
 import type { DeepSeekLM } from '../nn/deepseek.js';
@@ -76,6 +77,12 @@ export class InferenceModel implements CausalLM {
   private g1 = new Float32Array(0);
   private u1 = new Float32Array(0);
   private readonly split = { shape: [0, 0], strides: [0, 1] };
+  // the decoding sequences of a step: their rows, positions, and one layer's caches
+  private decRows = new Int32Array(0);
+  private decPos = new Int32Array(0);
+  private readonly decK: Float32Array[] = [];
+  private readonly decV: Float32Array[] = [];
+  private readonly decArgs: DecodeAttentionArgs;
 
   constructor(weights: ModelWeights, opts: InferenceOptions = {}) {
     this.w = weights;
@@ -84,6 +91,7 @@ export class InferenceModel implements CausalLM {
     this.H = c.num_attention_heads; this.Hkv = c.num_key_value_heads; this.D = headDim(c);
     this.tables = ropeTables(c.max_position_embeddings, this.D, c.rope_theta);
     this.attn = { B: 1, Tq: 1, Tk: 1, H: this.H, Hkv: this.Hkv, D: this.D, kvCap: 1, causal: true };
+    this.decArgs = { H: this.H, Hkv: this.Hkv, D: this.D };
   }
 
   /** from any weight source (HF directory, GGUF file, …) */
@@ -206,8 +214,20 @@ export class InferenceModel implements CausalLM {
 
     const k = kernels(), d = c.hidden_size, qd = this.H * this.D, kvd = this.Hkv * this.D, F = c.intermediate_size;
     const eps = c.rms_norm_eps;
+    // inputs of one token (decoding) share one decodeAttention call per layer: their rows and positions
+    const dec: KvSequence[] = [];
     let r = 0;
-    for (const inp of inputs) { this.ids.set(inp.tokens, r); r += inp.tokens.length; }
+    for (const inp of inputs) {
+      if (inp.tokens.length === 1) {
+        this.decRows[dec.length] = r;
+        this.decPos[dec.length] = inp.seq.length;
+        dec.push(inp.seq as KvSequence);
+      }
+      this.ids.set(inp.tokens, r);
+      r += inp.tokens.length;
+    }
+    const nDec = dec.length;
+    this.decK.length = nDec; this.decV.length = nDec;
     this.w.embed.gatherRows(this.x, this.ids, R);
 
     for (let l = 0; l < this.w.layers.length; l++) {
@@ -216,17 +236,23 @@ export class InferenceModel implements CausalLM {
       L.qkv.matmul(this.qkv, this.xn, R);
       if (R > 1) this.unstack(this.qkv, R, qd, kvd, kvd, this.q, this.kb, this.vb);
       const qAll = R === 1 ? this.q1 : this.q, kAll = R === 1 ? this.k1 : this.kb, vAll = R === 1 ? this.v1 : this.vb;
+      if (nDec) {
+        for (let i = 0; i < nDec; i++) { this.decK[i] = dec[i].k[l]; this.decV[i] = dec[i].v[l]; }
+        k.decodeAttention(this.att, qAll, kAll, vAll, this.decK, this.decV, this.decRows.subarray(0, nDec),
+          this.decPos.subarray(0, nDec), this.tables.cos, this.tables.sin, this.decArgs);
+      }
       let row = 0;
       for (const inp of inputs) {
         const s = inp.seq as KvSequence, n = inp.tokens.length;
+        if (n === 1) { row += 1; continue; }  // done above
         const one = row === 0 && n === R;  // a single sequence uses the buffers whole (no views)
         const q = one ? qAll : qAll.subarray(row * qd, (row + n) * qd);
-        // what goes into the cache must be exactly n rows (one-row steps have exact views already)
-        const kn = R === 1 ? kAll : kAll.subarray(row * kvd, (row + n) * kvd);
+        // what goes into the cache must be exactly n rows
+        const kn = kAll.subarray(row * kvd, (row + n) * kvd);
         k.ropeForward(q, q, this.tables.cos, this.tables.sin, 1, n, this.H, this.D, s.length);
         k.ropeForward(kn, kn, this.tables.cos, this.tables.sin, 1, n, this.Hkv, this.D, s.length);
         s.k[l].set(kn, s.length * kvd);
-        s.v[l].set(R === 1 ? vAll : vAll.subarray(row * kvd, (row + n) * kvd), s.length * kvd);
+        s.v[l].set(vAll.subarray(row * kvd, (row + n) * kvd), s.length * kvd);
         const a = this.attn;
         a.Tq = n; a.Tk = s.length + n; a.kvCap = s.rows;
         k.attentionForward(one ? this.att : this.att.subarray(row * qd, (row + n) * qd), null, q, s.k[l], s.v[l], a);
@@ -293,6 +319,8 @@ export class InferenceModel implements CausalLM {
     const c = this.config, d = c.hidden_size, qd = this.H * this.D, kvd = this.Hkv * this.D, F = c.intermediate_size;
     this.cap = cap;
     this.ids = new Int32Array(cap);
+    this.decRows = new Int32Array(cap);
+    this.decPos = new Int32Array(cap);
     this.x = new Float32Array(cap * d);
     this.xn = new Float32Array(cap * d);
     this.sel = new Float32Array(cap * d);

@@ -1,9 +1,13 @@
-// One weight matrix [rows, cols] in its storage format, and y = x·Wᵀ on it: matmulQuant's 'dot' mode
-// for a few rows (decode: memory-bound, weights streamed once from storage; for f32 too, where it
-// reads faster than the GEMM's small-m path: 25 vs 16 GB per CPU-second measured on 8192×512), and
-// above that the blocked GEMM (f32) or matmulQuant's 'gemm' mode (prefill: compute-bound).
+// One weight matrix [rows, cols] in its storage format, and y = x·Wᵀ on it. f32: the GEMM on the
+// matrix packed once into the micro-kernel's panels (Kernels.prepackWeights, built on first use),
+// for every row count: the per-call packing of the plain GEMM cost more than the product for the
+// 8-64 rows of a batched decode step (16 rows of micro's 3072×512 q/k/v: 0.58 → 0.30 ms, one thread),
+// one row reads it as fast as matmulQuant's dot mode (all of micro's matrices, cold, one thread: 6.1
+// vs 6.5 ms), and a row's logits do not depend on what it is batched with. The price: f32 weights
+// are held twice (row-major for conversions and embedding lookups, packed for the products). Other formats: matmulQuant's 'dot' mode for a few rows (decode:
+// memory-bound, weights streamed once from storage) and its 'gemm' mode above that (prefill).
 import { kernels } from '../core/runtime.js';
-import type { GemmArgs, WeightFormat } from '../core/backend.js';
+import type { PackedWeights, WeightFormat } from '../core/backend.js';
 import { QK, weightByteSize } from './weight-source.js';
 
 /** rows of x up to which the direct (dot) path beats dequantize-and-GEMM (measured on micro shapes,
@@ -11,9 +15,10 @@ import { QK, weightByteSize } from './weight-source.js';
 export const DOT_MAX_ROWS = 4;
 
 export class WeightMatrix {
-  /** the f32 view for the GEMM when dtype is f32 */
+  /** the f32 view when dtype is f32 */
   private readonly f32: Float32Array | null;
-  private readonly gemmArgs: GemmArgs | null;
+  /** f32: the matrix in the GEMM's layout, built by the first matmul (as much memory again) */
+  private packed: PackedWeights | null = null;
 
   constructor(readonly dtype: WeightFormat, readonly rows: number, readonly cols: number, readonly data: Uint8Array) {
     const need = weightByteSize(dtype, rows, cols);
@@ -23,11 +28,9 @@ export class WeightMatrix {
       const d = data.byteOffset % 4 === 0 ? data : data.slice();
       this.data = d;
       this.f32 = new Float32Array(d.buffer, d.byteOffset, rows * cols);
-      this.gemmArgs = { m: 0, n: rows, k: cols, a: this.f32, b: this.f32, c: this.f32, transB: true };
     } else {
       if (data.byteOffset % 2 !== 0) this.data = data.slice();
       this.f32 = null;
-      this.gemmArgs = null;
     }
   }
 
@@ -82,10 +85,9 @@ export class WeightMatrix {
 
   /** y [m, rows] = x [m, cols] · Wᵀ (y and x may be longer than needed) */
   matmul(y: Float32Array, x: Float32Array, m: number): void {
-    if (this.gemmArgs && m > DOT_MAX_ROWS) {
-      const g = this.gemmArgs;
-      g.m = m; g.a = x; g.c = y;
-      kernels().gemm(g);
+    if (this.f32) {
+      this.packed ??= kernels().prepackWeights(this.f32, this.rows, this.cols);
+      kernels().matmulPrepacked(y, x, this.packed, m);
       return;
     }
     kernels().matmulQuant(y, x, this.data, this.dtype, m, this.rows, this.cols, m <= DOT_MAX_ROWS ? 'dot' : 'gemm');

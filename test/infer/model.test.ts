@@ -69,6 +69,32 @@ test('KV-cache prefill + 20 batched decode steps equal a full recompute (3 seque
   m.dispose();
 });
 
+test('f32 decode: a sequence\'s logits are the same bits alone as batched with others (scattered among prefill rows)', () => {
+  const ref = new DeepSeekLM(tinyGqa, { seed: 3 });
+  const V = tinyGqa.vocab_size, rng = new Rng(11);
+  const prompts = [5, 9, 2, 14].map((n) => Array.from({ length: n }, () => rng.int(V)));
+  const nexts = Array.from({ length: 6 }, () => prompts.map(() => rng.int(V)));
+  // alone: each sequence in its own model, one token per step
+  const alone = prompts.map((p, i) => {
+    const m = InferenceModel.fromModel(ref), s = m.newSequence();
+    m.step([{ seq: s, tokens: Int32Array.from(p) }]);
+    const rows = nexts.map((nx) => m.step([{ seq: s, tokens: Int32Array.of(nx[i]) }]));
+    m.dispose();
+    return rows;
+  });
+  // together: all four decode in every step, next to a fifth sequence prefilling 3 tokens a step
+  const m = InferenceModel.fromModel(ref);
+  const seqs = prompts.map(() => m.newSequence()), extra = m.newSequence();
+  prompts.forEach((p, i) => m.step([{ seq: seqs[i], tokens: Int32Array.from(p) }]));
+  nexts.forEach((nx, t) => {
+    const ins = seqs.map((s, i) => ({ seq: s, tokens: Int32Array.of(nx[i]) }));
+    ins.splice(2, 0, { seq: extra, tokens: Int32Array.of(1, 2, 3) });
+    const lg = m.step(ins);
+    [0, 1, 3, 4].forEach((row, i) => assert.deepEqual(lg.subarray(row * V, (row + 1) * V), alone[i][t], `step ${t}, sequence ${i}`));
+  });
+  m.dispose();
+});
+
 test('the cache grows past its first allocation and refuses tokens beyond its capacity', () => {
   const ref = new DeepSeekLM(tinyGqa, { seed: 2 });
   const m = InferenceModel.fromModel(ref);

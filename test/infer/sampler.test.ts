@@ -43,6 +43,16 @@ test('top-k, top-p and min-p masks equal the sorted-softmax reference exactly', 
   }
 });
 
+test('top-p over a large, flat vocabulary with many ties equals the reference', () => {
+  const rng = new Rng(21);
+  for (const [V, topP] of [[3000, 0.9], [5000, 0.5], [4000, 0.999]] as const) {
+    const x = Array.from({ length: V }, () => Math.round(rng.normal() * 4) / 4);  // few distinct values: ties at the cut
+    const got = truncatedWeights(Float32Array.from(x), V, opts({ temperature: 0.8, topP }));
+    const ref = referenceKept(x, 0.8, 0, topP, 0);
+    assert.deepEqual(Array.from(got.keys()).filter((i) => got[i] > 0), [...ref.ids].sort((a, b) => a - b), `V=${V} topP=${topP}`);
+  }
+});
+
 test('samples over many seeds follow the truncated, renormalized distribution', () => {
   const x = Float32Array.from([2.0, 1.5, 1.2, 0.3, -0.5, 0.9, -2, 1.4]);
   const cases: Partial<ResolvedSampling>[] = [

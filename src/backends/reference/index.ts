@@ -11,6 +11,7 @@ import { optimKernels } from './optim.js';
 import { convertKernels } from './convert.js';
 import { elementwiseKernels } from './elementwise.js';
 import { quantKernels } from './quant.js';
+import { decodeKernels } from './decode.js';
 
 export const referenceKernels: Kernels = {
   name: 'reference',
@@ -25,4 +26,5 @@ export const referenceKernels: Kernels = {
   ...convertKernels,
   ...elementwiseKernels,
   ...quantKernels,
+  ...decodeKernels,
 };
