@@ -295,9 +295,13 @@ test('a ggml-faithful reference (activations rounded/quantized as ggml does) mat
     }
     const close = diffs.filter((x) => x <= 1e-5).length;
     console.log(`${type}: ggml reference vs llama.cpp, max |Δ log p| per prompt: ${diffs.map((x) => x.toExponential(1)).join(' ')}`);
-    // f16 rounding (11 bits) crosses boundaries more often than Q8_0's 127 steps of a block maximum
-    assert.ok(close >= (type === 'f16' ? 2 : 4), `${close}/8 rows within 1e-5`);
-    assert.ok(Math.max(...diffs) <= (type.startsWith('q') ? 0.1 : 0.02), `all rows within tolerance`);
+    // Q8_0/Q4_0: the reference takes the quantized matmuls' f32 sums and rms_norm's scale in ggml's
+    // order, so a row differs only where SiLU's last bit moves an activation across a Q8_0 rounding
+    // boundary (none seen here). F16/BF16: the reference sums those dots in f64, not in ggml's
+    // vec_dot_f16 lanes, and f16 rounding (11 bits) crosses boundaries far more often than Q8_0's 127
+    // steps of a block maximum
+    assert.ok(close >= (type === 'f16' ? 1 : type === 'bf16' ? 4 : 7), `${close}/8 rows within 1e-5`);
+    assert.ok(Math.max(...diffs) <= (type.startsWith('q') ? 0.05 : 0.02), `all rows within tolerance`);
   }
 });
 
