@@ -78,6 +78,15 @@ float DotQ8One(const uint8_t* w, const int8_t* xq, const float* xd, int64_t nb) 
   return Hsum256(acc);
 }
 
+// A tile's rows are one contiguous run of bytes that the kernels read as 4 or 16 short interleaved
+// streams, which the hardware prefetchers do not follow (measured 7–12 GB/s on matrices beyond the
+// caches, against 23–27 for one row at a time): while block b of this tile is used, the same share
+// of the next tile's run is prefetched.
+inline void PrefetchNextTile(const uint8_t* w, int64_t tileBytes, int64_t b, int64_t perBlock) {
+  const uint8_t* p = w + tileBytes + b * perBlock;
+  for (int64_t o = 0; o < perBlock; o += 64) _mm_prefetch((const char*)(p + o), _MM_HINT_T0);
+}
+
 inline __m512 ScalePair(float s0, float s1) {
   return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_set1_ps(s0)), _mm256_set1_ps(s1), 1);
 }
@@ -90,6 +99,7 @@ void DotQ8Tile(const uint8_t* w, int64_t rb, const int8_t* xq, const float* xd, 
   for (int p = 0; p < 2; ++p) for (int r = 0; r < R; ++r) acc[p][r] = _mm512_setzero_ps();
   const __m512i zero = _mm512_setzero_si512();
   for (int64_t b = 0; b < nb; ++b) {
+    PrefetchNextTile(w, kQ8Tile * rb, b, kQ8Tile * kQ8Bytes);
     __m512i wv[2];
     __m512 dw[2];
     for (int p = 0; p < 2; ++p) {
@@ -150,6 +160,7 @@ void DotQ4Tile(const uint8_t* w, int64_t rb, const int8_t* xq, const float* xd, 
   const __m512i zero = _mm512_setzero_si512(), m4 = _mm512_set1_epi8(0x0f);
   const __m512i rowOff = _mm512_mullo_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), _mm512_set1_epi32((int)rb));
   for (int64_t b = 0; b < nb; ++b) {
+    PrefetchNextTile(w, kQ4Tile * rb, b, kQ4Tile * kQ4Bytes);
     const uint8_t* wb = w + b * kQ4Bytes;
     __m512i lo[4], hi[4];
     for (int g = 0; g < 4; ++g) {
