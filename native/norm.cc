@@ -1,6 +1,9 @@
 // RMSNorm over the last dim (LLaMA/DeepSeek: no mean subtraction, no bias), forward and backward.
-// Row statistics accumulate in f64 so rstd is as accurate as an f32 result can be (HF computes the
-// variance in fp32; we only do better). Rows are independent: both passes parallelize over rows.
+// The forward's scale is ggml's (llama.cpp's CPU rms_norm): Σ of the f32 squares in f64, its mean
+// rounded to f32, r = 1/sqrtf(mean + eps) in f32 — so that inference reproduces llama.cpp's
+// activations to the bit (a last-bit difference in r moves quantized activations across rounding
+// ties; see quant_dot.h). The f64 sum is exact for rows of similar magnitudes, whatever its order.
+// Rows are independent: both passes parallelize over rows.
 #include "common.h"
 #include "parallel.h"
 #include <algorithm>
@@ -49,24 +52,28 @@ inline void Fma64(__m512 u, __m512 v, __m512d& a, __m512d& b) {
 }
 #endif
 
-// Σ x² over one row, in f64
+// Σ x² over one row: each square rounded to f32 (as ggml's (ggml_float)(x·x)), summed in f64
 double SumSquares(const float* x, int64_t C) {
 #if defined(__AVX512F__)
   __m512d a0 = _mm512_setzero_pd(), a1 = a0, a2 = a0, a3 = a0;
+  auto add = [](__m512 sq, __m512d& lo, __m512d& hi) {
+    lo = _mm512_add_pd(lo, _mm512_cvtps_pd(_mm512_castps512_ps256(sq)));
+    hi = _mm512_add_pd(hi, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(sq), 1))));
+  };
   int64_t i = 0;
   for (; i + 32 <= C; i += 32) {
     __m512 u = _mm512_loadu_ps(x + i), v = _mm512_loadu_ps(x + i + 16);
-    Fma64(u, u, a0, a1);
-    Fma64(v, v, a2, a3);
+    add(_mm512_mul_ps(u, u), a0, a1);
+    add(_mm512_mul_ps(v, v), a2, a3);
   }
   for (; i < C; i += 16) {
     __m512 u = C - i >= 16 ? _mm512_loadu_ps(x + i) : _mm512_maskz_loadu_ps(Tail(C - i), x + i);
-    Fma64(u, u, a0, a1);
+    add(_mm512_mul_ps(u, u), a0, a1);
   }
   return _mm512_reduce_add_pd(_mm512_add_pd(_mm512_add_pd(a0, a1), _mm512_add_pd(a2, a3)));
 #else
   double s = 0;
-  for (int64_t i = 0; i < C; i++) s += (double)x[i] * x[i];
+  for (int64_t i = 0; i < C; i++) s += (double)(x[i] * x[i]);
   return s;
 #endif
 }
@@ -133,7 +140,8 @@ void RmsnormForward(float* out, float* rstd, const float* x, const float* w, int
   parallel_for(N, std::max<int64_t>(1, kMinWork / C), [&](int64_t b, int64_t e, int) {
     for (int64_t n = b; n < e; n++) {
       const float* xr = x + n * C;
-      float r = (float)(1.0 / std::sqrt(SumSquares(xr, C) / (double)C + eps));
+      const float mean = (float)(SumSquares(xr, C) / (double)C);
+      const float r = 1.0f / std::sqrt(mean + (float)eps);
       if (rstd) rstd[n] = r;
       ScaleRow(out + n * C, xr, w, r, C);
     }

@@ -5,11 +5,12 @@
 // Block formats (as ggml's block_q8_0 / block_q4_0, 32 elements each):
 //   q8_0: f16 d, int8 q[32]                          x = d·q
 //   q4_0: f16 d, uint8 qs[16] (lo nibble = element j, hi nibble = element j+16)   x = d·(q − 8)
-// Quantization rounds as ggml's reference quantizers (quantize_row_q8_0_ref / q4_0_ref).
+// Weight quantization rounds as ggml's reference quantizers (quantize_row_q8_0_ref / q4_0_ref).
 //
 // The matmul has two modes, chosen by the caller (TypeScript decides):
-//   dot  (few rows: decode, memory-bound): x rows are quantized to q8_0 blocks once, as ggml does, and
-//        each weight block is dotted with int8 VNNI (vpdpbusd) straight from storage; f32/bf16/f16
+//   dot  (few rows: decode, memory-bound): x rows are quantized to q8_0 blocks once, as ggml's x86
+//        matmuls do, and each weight block is dotted with int8 VNNI (vpdpbusd) straight from storage,
+//        the f32 sums taken in ggml's order (quant_dot.h: llama.cpp's logits to the bit); f32/bf16/f16
 //        weights are widened to f32 in registers against f32 x (no rounding of x). Threads split the
 //        outputs. (Measured, one thread, 32000x768 q8_0: the int8 dot reads 21-24 G weights per
 //        CPU-second, dequantizing q8_0 to f32 in registers against f32 x 16-17: 1.4x slower.)
@@ -34,51 +35,71 @@ namespace {
 
 thread_local QuantX tlsX;
 
-void MatmulDot(float* y, const float* x, int64_t rows, const uint8_t* w, int fmt, int64_t n, int64_t k) {
-  const bool quant = fmt == kQ8 || fmt == kQ4;
+// y [rows, n] for q8_0/q4_0 weights: tiles of weight rows (kQ8Tile / kQ4Tile) against groups of up
+// to 4 x rows, the rows past the last whole tile one at a time; threads split the tiles
+void MatmulDotQuant(float* y, int64_t rows, const uint8_t* w, int fmt, int64_t n, int64_t k, const QuantX& X) {
   const int64_t nb = k / QK, rb = RowBytes(fmt, k);
-  QuantX& X = tlsX;
-  if (quant) X.Build(x, rows, k);
-  // each thread takes a range of output features; a weight row stays in L1 while every x row meets it
-  int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, rb * rows));
-  parallel_for(n, grain, [&](int64_t j0, int64_t j1, int) {
-    for (int64_t j = j0; j < j1; ++j) {
-      const uint8_t* wr = w + j * rb;
-#if defined(DSLLM_MULTIROW)
-      if (quant && rows > 1) {  // groups of up to 4 rows share each weight block's load and scale
-        float v[4];
+#if defined(DSLLM_QTILES)
+  const int64_t T = fmt == kQ8 ? kQ8Tile : kQ4Tile;
+  // the Q4_0 tile gathers its 16 scales at 32-bit offsets i·rb
+  const int64_t tiles = fmt == kQ4 && 16 * rb >= (1LL << 31) ? 0 : n / T;
+#else
+  const int64_t T = 1, tiles = 0;
+#endif
+  const int64_t units = tiles + (n - tiles * T);
+  const int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, rb * rows * T));
+  parallel_for(units, grain, [&](int64_t u0, int64_t u1, int) {
+    for (int64_t u = u0; u < u1; ++u) {
+      if (u < tiles) {
+#if defined(DSLLM_QTILES)
+        const int64_t j0 = u * T;
         for (int64_t r = 0; r < rows; r += 4) {
           const int R = (int)std::min<int64_t>(4, rows - r);
           const int8_t* xq = X.q.data() + r * k;
           const float* xd = X.d.data() + r * nb;
           const int32_t* xs = X.sum.data() + r * nb;
+          float* yr = y + r * n + j0;
+          const uint8_t* wt = w + j0 * rb;
           if (fmt == kQ8) {
-            if (R == 4) DotQ8RowsWide<4>(wr, xq, xd, k, nb, v);
-            else if (R == 3) DotQ8RowsWide<3>(wr, xq, xd, k, nb, v);
-            else if (R == 2) DotQ8RowsWide<2>(wr, xq, xd, k, nb, v);
-            else v[0] = DotQ8Wide(wr, xq, xd, nb);
+            if (R == 4) DotQ8Tile<4>(wt, rb, xq, xd, k, nb, yr, n);
+            else if (R == 3) DotQ8Tile<3>(wt, rb, xq, xd, k, nb, yr, n);
+            else if (R == 2) DotQ8Tile<2>(wt, rb, xq, xd, k, nb, yr, n);
+            else DotQ8Tile<1>(wt, rb, xq, xd, k, nb, yr, n);
           } else {
-            if (R == 4) DotQ4RowsWide<4>(wr, xq, xd, xs, k, nb, v);
-            else if (R == 3) DotQ4RowsWide<3>(wr, xq, xd, xs, k, nb, v);
-            else if (R == 2) DotQ4RowsWide<2>(wr, xq, xd, xs, k, nb, v);
-            else v[0] = DotQ4Wide(wr, xq, xd, xs, nb);
+            if (R == 4) DotQ4Tile<4>(wt, rb, xq, xd, xs, k, nb, yr, n);
+            else if (R == 3) DotQ4Tile<3>(wt, rb, xq, xd, xs, k, nb, yr, n);
+            else if (R == 2) DotQ4Tile<2>(wt, rb, xq, xd, xs, k, nb, yr, n);
+            else DotQ4Tile<1>(wt, rb, xq, xd, xs, k, nb, yr, n);
           }
-          for (int i = 0; i < R; ++i) y[(r + i) * n + j] = v[i];
         }
+#endif
         continue;
       }
-#endif
+      const int64_t j = tiles * T + (u - tiles);
+      const uint8_t* wr = w + j * rb;
+      for (int64_t r = 0; r < rows; ++r)
+        y[r * n + j] = fmt == kQ8 ? DotQ8One(wr, X.q.data() + r * k, X.d.data() + r * nb, nb)
+                                  : DotQ4One(wr, X.q.data() + r * k, X.d.data() + r * nb, X.sum.data() + r * nb, nb);
+    }
+  });
+}
+
+void MatmulDot(float* y, const float* x, int64_t rows, const uint8_t* w, int fmt, int64_t n, int64_t k) {
+  if (fmt == kQ8 || fmt == kQ4) {
+    QuantX& X = tlsX;
+    X.Build(x, rows, k);
+    MatmulDotQuant(y, rows, w, fmt, n, k, X);
+    return;
+  }
+  const int64_t rb = RowBytes(fmt, k);
+  // each thread takes a range of output features; a weight row stays in L1 while every x row meets it
+  int64_t grain = std::max<int64_t>(1, 65536 / std::max<int64_t>(1, rb * rows));
+  parallel_for(n, grain, [&](int64_t j0, int64_t j1, int) {
+    for (int64_t j = j0; j < j1; ++j) {
+      const uint8_t* wr = w + j * rb;
       for (int64_t r = 0; r < rows; ++r) {
         float v;
         switch (fmt) {
-#if defined(DSLLM_MULTIROW)
-          // one row: two blocks per 512-bit vector (measured 1.5x the 256-bit loop per CPU-second on 32000x768)
-          case kQ8: v = DotQ8Wide(wr, X.q.data() + r * k, X.d.data() + r * nb, nb); break;
-          case kQ4: v = DotQ4Wide(wr, X.q.data() + r * k, X.d.data() + r * nb, X.sum.data() + r * nb, nb); break;
-#else
-          case kQ8: v = DotQ8(wr, X.q.data() + r * k, X.d.data() + r * nb, nb); break;
-          case kQ4: v = DotQ4(wr, X.q.data() + r * k, X.d.data() + r * nb, X.sum.data() + r * nb, nb); break;
-#endif
           case kBF16: v = Dot16<kBF16>(wr, x + r * k, k); break;
           case kF32: v = Dot16<kF32>(wr, x + r * k, k); break;
           default: v = Dot16<kF16>(wr, x + r * k, k); break;

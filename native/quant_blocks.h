@@ -1,5 +1,6 @@
 // GGUF block formats, one block or one row at a time: f16/bf16 helpers, ggml's reference
-// quantizers (Q8_0, and a vectorized Q8_0 bit-identical to it; Q4_0), rows to f32 or bf16.
+// quantizers for weights (Q8_0, and a vectorized Q8_0 bit-identical to it; Q4_0), the activation
+// quantizer of ggml's x86 matmuls (Q8_0, scalar and vectorized), rows to f32 or bf16.
 // Included by quant.cc only (anonymous namespace: one translation unit).
 #pragma once
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
@@ -68,6 +69,37 @@ int32_t QuantizeQ8BlockVec(const float* x, uint8_t* out) {
   __m512i qa = q(a), qb = q(b);
   _mm_storeu_si128((__m128i*)(out + 2), _mm512_cvtepi32_epi8(qa));
   _mm_storeu_si128((__m128i*)(out + 18), _mm512_cvtepi32_epi8(qb));
+  return _mm512_reduce_add_epi32(_mm512_add_epi32(qa, qb));
+}
+#endif
+
+// Activations (the x rows of the dot mode) are quantized as ggml's x86 CPU path quantizes them on
+// every matmul (quantize_row_q8_0 for decode rows, quantize_mat_q8_0 for prompt rows), which differs
+// from the reference quantizer above that weights go through: the inverse scale is 127/amax (not
+// 1/(amax/127), which can differ in the last bit) and x·id rounds half to even (vcvtps2dq), not half
+// away from zero. d = amax/127 is still stored as f16; the dot products use that rounded d.
+// Writes 32 quants and the f32 value of the f16 scale; returns Σq (Q4_0's −8 offset term).
+int32_t QuantizeActQ8(const float* x, int8_t* q, float* d) {
+  float amax = 0.0f;
+  for (int j = 0; j < QK; ++j) amax = std::max(amax, std::fabs(x[j]));
+  const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+  *d = F16ToF32(F32ToF16(amax / 127.0f));
+  int32_t s = 0;
+  for (int j = 0; j < QK; ++j) { q[j] = (int8_t)std::nearbyint(x[j] * id); s += q[j]; }  // default mode: half to even
+  return s;
+}
+
+#if defined(__AVX512F__) && defined(__AVX512BW__)
+// the same block, vectorized; bit-identical to QuantizeActQ8 (max is exact in any order, the
+// conversion rounds half to even under the default MXCSR as nearbyint does)
+int32_t QuantizeActQ8Vec(const float* x, int8_t* q, float* d) {
+  __m512 a = _mm512_loadu_ps(x), b = _mm512_loadu_ps(x + 16);
+  const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(a), _mm512_abs_ps(b)));
+  const __m512 vid = _mm512_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
+  *d = F16ToF32(F32ToF16(amax / 127.0f));
+  __m512i qa = _mm512_cvtps_epi32(_mm512_mul_ps(a, vid)), qb = _mm512_cvtps_epi32(_mm512_mul_ps(b, vid));
+  _mm_storeu_si128((__m128i*)q, _mm512_cvtepi32_epi8(qa));
+  _mm_storeu_si128((__m128i*)(q + 16), _mm512_cvtepi32_epi8(qb));
   return _mm512_reduce_add_epi32(_mm512_add_epi32(qa, qb));
 }
 #endif

@@ -4,10 +4,12 @@
 // activations converted to the weight's vec_dot type first, as ggml does:
 //   F32 → f32;  F16 → x rounded to f16;  BF16 → x rounded to bf16;
 //   Q8_0 / Q4_0 → x quantized to Q8_0 by ggml's x86 quantize_row_q8_0 (d = amax/127,
-//   q = round-half-even(x·(127/amax))), then Σ_blocks d_w·d_x·Σ q_w·q_x.
+//   q = round-half-even(x·(127/amax))), then Σ_blocks d_w·d_x·Σ q_w·q_x in the kernels' f32 order;
+// rms_norm's scale in f32 as ggml computes it.
 // Used by the parity tests to explain quantized results to ~1e-5 instead of "close".
 import { readGgufTensor, type GgufFile, GGML } from '../../src/io/gguf.js';
 import { f16BitsToF32, f32ToBf16Bits, f32ToF16Bits, bf16BitsToF32, dequantizeQ4_0, dequantizeQ8_0 } from '../../src/io/ggml-quants.js';
+import { fmaF32 } from '../../src/backends/reference/quant.js';
 
 const fr = Math.fround;
 
@@ -66,13 +68,29 @@ function matvec(W: Mat, x: Float32Array): Float32Array {
   if (W.type === GGML.Q8_0 || W.type === GGML.Q4_0) {
     const { d, q } = quantX(x);
     const nb = c / 32;
+    // the f32 order of ggml's x86 kernels: Q8_0 (vec_dot / tinyBLAS) 8 lanes of 4 products, each an
+    // fma chain over the blocks, then summed (4+4, 2+2, 1+1); Q4_0 (repacked gemv) one fma chain
+    const lanes = new Float64Array(8);
     for (let r = 0; r < W.rows; r++) {
       let acc = 0;
+      lanes.fill(0);
       for (let b = 0; b < nb; b++) {
-        let s = 0;
-        const o = r * c + b * 32;
-        for (let j = 0; j < 32; j++) s += W.qi![o + j] * q[b * 32 + j];
-        acc += fr(W.qd![r * nb + b] * d[b]) * s;
+        const o = r * c + b * 32, sc = fr(W.qd![r * nb + b] * d[b]);
+        if (W.type === GGML.Q8_0) {
+          for (let L = 0; L < 8; L++) {
+            let s = 0;
+            for (let j = 4 * L; j < 4 * L + 4; j++) s += W.qi![o + j] * q[b * 32 + j];
+            lanes[L] = fmaF32(s, sc, lanes[L]);
+          }
+        } else {
+          let s = 0;
+          for (let j = 0; j < 32; j++) s += W.qi![o + j] * q[b * 32 + j];
+          acc = fmaF32(s, sc, acc);
+        }
+      }
+      if (W.type === GGML.Q8_0) {
+        const h = [0, 1, 2, 3].map((i) => fr(lanes[i + 4] + lanes[i]));
+        acc = fr(fr(h[0] + h[2]) + fr(h[1] + h[3]));
       }
       y[r] = acc;
     }
@@ -88,11 +106,12 @@ function matvec(W: Mat, x: Float32Array): Float32Array {
   return y;
 }
 
+/** ggml's rms_norm then mul: Σ of f32 squares in f64, mean rounded to f32, scale = 1/sqrtf(mean + eps) */
 function rmsnorm(x: Float32Array, w: Float32Array, eps: number): Float32Array {
   let ss = 0;
-  for (const v of x) ss += v * v;
-  const scale = fr(1 / Math.sqrt(fr(ss / x.length) + eps));
-  return x.map((v, i) => fr(v * scale) * w[i]);
+  for (const v of x) ss += fr(v * v);
+  const scale = fr(1 / fr(Math.sqrt(fr(fr(ss / x.length) + eps))));
+  return x.map((v, i) => fr(fr(v * scale) * w[i]));
 }
 
 /** llama.cpp's normal-mode RoPE: pairs (2i, 2i+1) of each head, θ = pos·base^(−2i/D) */

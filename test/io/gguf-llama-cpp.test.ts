@@ -205,8 +205,33 @@ test('random 7B-shaped GQA model with a BPE vocabulary, GGUF f32: llama.cpp agre
   }
 });
 
+/** greedy continuation with the inference model fed one token per step (prompt too): every matmul in
+ *  the quantized dot mode, the path decoding takes */
+function stepwiseGreedy(m: CausalLM, prompt: number[], maxNew: number): { generated: number[]; logprobs: Float64Array[] } {
+  const V = m.config.vocab_size;
+  const seq = m.newSequence(prompt.length + maxNew);
+  const logprobs = prompt.flatMap((t) => logSoftmax(m.step([{ seq, tokens: Int32Array.of(t) }]), V));
+  const generated: number[] = [];
+  for (;;) {
+    const last = logprobs[logprobs.length - 1];
+    let best = 0;
+    for (let v = 1; v < V; v++) if (last[v] > last[best]) best = v;
+    generated.push(best);
+    if (generated.length === maxNew) break;
+    logprobs.push(...logSoftmax(m.step([{ seq, tokens: Int32Array.of(best) }]), V));
+  }
+  m.freeSequence(seq);
+  return { generated, logprobs };
+}
+
+/** max |Δ log p| of each row (over the ids llama.cpp reports) */
+function rowDiffs(a: Float64Array[], b: Float64Array[]): number[] {
+  assert.equal(a.length, b.length, 'rows');
+  return a.map((r, t) => { let m = 0; for (let v = 0; v < r.length; v++) if (Number.isFinite(b[t][v])) m = Math.max(m, Math.abs(r[v] - b[t][v])); return m; });
+}
+
 for (const type of ['q8_0', 'q4_0'] as const) {
-  test(`the GQA model exported as ${type}: loads in llama.cpp and agrees with dsllm's dequantized model`, { skip: SKIP, timeout: 300_000 }, async () => {
+  test(`the GQA model exported as ${type}: dsllm's ${type} kernels compute llama.cpp's logits (to float rounding) and its 64 greedy tokens`, { skip: SKIP, timeout: 300_000 }, async () => {
     const model = await gqaSetup();
     const path = join(dir, `gqa-${type}.gguf`);
     exportGguf(model, path, { type, tokenizer: loadTokenizer(bpePath) });
@@ -216,22 +241,39 @@ for (const type of ['q8_0', 'q4_0'] as const) {
     const V = gqa.vocab_size;
     const dLlama = maxAbsDiff(theirs.logprobs, logSoftmax(forwardLogits(deq, prompt), V));
     const dWeights = maxAbsDiff(logSoftmax(forwardLogits(model, prompt), V), logSoftmax(forwardLogits(deq, prompt), V));
-    console.log(`${type}: max |Δ log p| llama.cpp vs dsllm dequantized ${dLlama.toExponential(2)}; dequantized vs unquantized ${dWeights.toExponential(2)}`);
-    // llama.cpp also quantizes the activations to Q8_0 for these matmuls, so the match is close, not
-    // exact: within 0.1, and much closer to the dequantized model than the unquantized one is
+    console.log(`${type}: max |Δ log p| llama.cpp vs dsllm dequantized (f32 activations) ${dLlama.toExponential(2)}; dequantized vs unquantized ${dWeights.toExponential(2)}`);
+    // llama.cpp quantizes the activations to Q8_0 for these matmuls, the f32 model does not: close, not equal
     assert.ok(dLlama <= 0.1, `log-softmax max abs diff ${dLlama}`);
-    // dsllm's inference model on the same file, weights kept quantized, one token per step. Its
-    // single-row kernels quantize activations to Q8_0 as ggml's reference quantizer (1/d, roundf);
-    // llama.cpp's x86 quantize_row_q8_0 uses 127/amax and round-half-even, so a quant now and then
-    // lands one step apart: rows agree to ~1e-6 (Q8_0 on this prompt) or to a few 1e-2
-    const m = InferenceModel.fromSource(new GgufWeightSource(path));
-    const seq = m.newSequence(prompt.length);
-    const rows = prompt.flatMap((t) => logSoftmax(m.step([{ seq, tokens: Int32Array.of(t) }]), V));
-    m.dispose();
-    const dInfer = maxAbsDiff(rows, theirs.logprobs);
-    console.log(`${type}: InferenceModel (${type} kernels, token by token) vs llama.cpp: max |Δ log p| ${dInfer.toExponential(2)}`);
-    assert.ok(dInfer <= 0.1, `InferenceModel vs llama.cpp ${dInfer}`);
     if (type === 'q4_0') assert.ok(dLlama < 0.25 * dWeights, `llama.cpp ${dLlama} vs weight quantization error ${dWeights}`);
+    // dsllm's inference model on the same file, weights kept quantized: activations quantized and the
+    // f32 sums taken as ggml's x86 kernels do (native/quant_dot.h), rmsnorm's scale as ggml computes
+    // it, so every matmul and norm of a step is llama.cpp's to the bit. What remains is float noise of
+    // the other ops (RoPE tables, softmax exp, SiLU, attention sums: a few ulp), seen through the
+    // softmax that hands llama.cpp's logits out: 1e-5 over the 20 prompt positions, where llama.cpp
+    // runs its batched kernels (same numerics) and dsllm one token per step
+    const m = InferenceModel.fromSource(new GgufWeightSource(path));
+    try {
+      const seq = m.newSequence(prompt.length);
+      const rows = prompt.flatMap((t) => logSoftmax(m.step([{ seq, tokens: Int32Array.of(t) }]), V));
+      m.freeSequence(seq);
+      const dInfer = maxAbsDiff(rows, theirs.logprobs);
+      console.log(`${type}: InferenceModel (${type} kernels, token by token) vs llama.cpp: max |Δ log p| ${dInfer.toExponential(2)} over ${rows.length} positions`);
+      assert.ok(dInfer <= 1e-5, `InferenceModel vs llama.cpp ${dInfer}`);
+      // 64 greedy tokens, llama.cpp decoding with its gemv / vec_dot kernels. The last-bit noise of the
+      // other ops now and then moves one activation across a Q8_0 rounding boundary (seen here for
+      // q8_0 after ~35 tokens), after which that position's log-probs differ by ~1e-2 — the size of
+      // one quantization step, not of an error; most positions stay at float rounding
+      const want = await llamaCppGreedy(path, PROMPT, 64);
+      const mine = stepwiseGreedy(m, PROMPT, 64);
+      assert.deepEqual(mine.generated, want.generated, `${type}: 64 greedy tokens`);
+      const d = rowDiffs(mine.logprobs, want.logprobs);
+      const exact = d.filter((x) => x <= 1e-5).length;
+      console.log(`${type}: 64 greedy tokens identical; ${exact}/${d.length} positions within 1e-5, max |Δ log p| ${Math.max(...d).toExponential(2)}`);
+      assert.ok(exact >= 0.6 * d.length, `${exact}/${d.length} positions within 1e-5`);
+      assert.ok(Math.max(...d) <= 0.05, `max |Δ log p| ${Math.max(...d)}`);
+    } finally {
+      m.dispose();
+    }
   });
 }
 
@@ -253,9 +295,13 @@ test('a ggml-faithful reference (activations rounded/quantized as ggml does) mat
     }
     const close = diffs.filter((x) => x <= 1e-5).length;
     console.log(`${type}: ggml reference vs llama.cpp, max |Δ log p| per prompt: ${diffs.map((x) => x.toExponential(1)).join(' ')}`);
-    // f16 rounding (11 bits) crosses boundaries more often than Q8_0's 127 steps of a block maximum
-    assert.ok(close >= (type === 'f16' ? 2 : 4), `${close}/8 rows within 1e-5`);
-    assert.ok(Math.max(...diffs) <= (type.startsWith('q') ? 0.1 : 0.02), `all rows within tolerance`);
+    // Q8_0/Q4_0: the reference takes the quantized matmuls' f32 sums and rms_norm's scale in ggml's
+    // order, so a row differs only where SiLU's last bit moves an activation across a Q8_0 rounding
+    // boundary (none seen here). F16/BF16: the reference sums those dots in f64, not in ggml's
+    // vec_dot_f16 lanes, and f16 rounding (11 bits) crosses boundaries far more often than Q8_0's 127
+    // steps of a block maximum
+    assert.ok(close >= (type === 'f16' ? 1 : type === 'bf16' ? 4 : 7), `${close}/8 rows within 1e-5`);
+    assert.ok(Math.max(...diffs) <= (type.startsWith('q') ? 0.05 : 0.02), `all rows within tolerance`);
   }
 });
 

@@ -30,13 +30,30 @@ test('rmsnormForward: native matches reference (f32 and bf16 weights)', () => {
       nat.rmsnormForward(o1, r1, x, wt, N, C, EPS);
       ref.rmsnormForward(o2, r2, x, wt, N, C, EPS);
       const tag = `N=${N} C=${C} ${wt instanceof Uint16Array ? 'bf16' : 'f32'}`;
-      assertClose(o1, o2, 1e-5, `out ${tag}`);
-      assertClose(r1, r2, 1e-6, `rstd ${tag}`);
+      // ggml's f32 scale (f32 squares summed in f64, whose order does not matter here): bit for bit
+      assert.deepEqual(r1, r2, `rstd ${tag}`);
+      assert.deepEqual(o1, o2, `out ${tag}`);
       // inference (rstd = null) gives the same output
       const o3 = new Float32Array(N * C);
       nat.rmsnormForward(o3, null, x, wt, N, C, EPS);
       assert.deepEqual(o3, o1, `rstd=null ${tag}`);
     }
+  }
+});
+
+test('rmsnormForward computes llama.cpp\'s scale: 1/sqrtf(f32(Σ f32(x²) / C) + eps), all in f32', () => {
+  const rng = new Rng(4);
+  const fr = Math.fround;
+  for (const C of [7, 256, 4096]) {
+    const x = randn(rng, C, 0.3), w = new Float32Array(C).fill(1), out = new Float32Array(C), r = new Float32Array(1);
+    nat.rmsnormForward(out, r, x, w, 1, C, 1e-6);
+    let ss = 0;
+    for (let i = 0; i < C; i++) ss += fr(x[i] * x[i]);
+    const want = fr(1 / fr(Math.sqrt(fr(fr(ss / C) + fr(1e-6)))));
+    assert.equal(r[0], want, `C=${C}`);
+    // the f64-exact 1/sqrt(mean + eps) is not always this value: the f32 steps are part of the result
+    assert.ok(Math.abs(r[0] - 1 / Math.sqrt(ss / C + 1e-6)) <= 2 * 2 ** -23 * r[0]);
+    for (let i = 0; i < C; i++) assert.equal(out[i], fr(x[i] * want));
   }
 });
 

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { quantKernels as nat } from '../../src/backends/native/quant.js';
-import { quantKernels as ref, toF16, fromF16 } from '../../src/backends/reference/quant.js';
+import { quantKernels as ref, toF16, fromF16, quantizeActQ8, fmaF32 } from '../../src/backends/reference/quant.js';
 import { convertKernels } from '../../src/backends/native/convert.js';
 import type { WeightFormat } from '../../src/core/backend.js';
 import { Rng, randn, relErr } from '../util.js';
@@ -113,7 +113,7 @@ test('matmulQuant: native equals reference on odd shapes, every format, both mod
   const rng = new Rng(11);
   const fmts: WeightFormat[] = ['q8_0', 'q4_0', 'bf16', 'f16', 'f32'];
   // [rows, n, k]: k a multiple of 32 for block formats; odd n and rows; k = 32·odd
-  const shapes: [number, number, number][] = [[1, 1, 32], [1, 67, 96], [3, 33, 160], [7, 130, 288], [13, 21, 64], [40, 70, 224], [1, 257, 1024]];
+  const shapes: [number, number, number][] = [[1, 1, 32], [1, 67, 96], [3, 33, 160], [7, 130, 288], [13, 21, 64], [40, 70, 224], [1, 257, 1024], [2, 48, 64], [4, 36, 1024]];
   for (const fmt of fmts) {
     for (const [rows, n, k0] of shapes) {
       const k = fmt === 'bf16' || fmt === 'f16' || fmt === 'f32' ? k0 + 5 : k0;  // plain formats: odd k too
@@ -123,6 +123,9 @@ test('matmulQuant: native equals reference on odd shapes, every format, both mod
         const a = new Float32Array(rows * n), b = new Float32Array(rows * n);
         nat.matmulQuant(a, x, w, fmt, rows, n, k, mode);
         ref.matmulQuant(b, x, w, fmt, rows, n, k, mode);
+        // the quantized dot mode follows ggml's f32 order exactly (tiles, single rows, 1–4 x rows):
+        // bit for bit; the rest (f64 reference sums) within rounding
+        if (mode === 'dot' && (fmt === 'q8_0' || fmt === 'q4_0')) assert.deepEqual(a, b, `${fmt} dot [${rows},${n},${k}] bit for bit`);
         const e = relErr(a, b);
         assert.ok(e < 2e-5, `${fmt} ${mode} [${rows},${n},${k}]: relative error ${e}`);
       }
@@ -176,4 +179,64 @@ test('q8_0 rounds halves away from zero (C roundf), native and reference alike',
   assert.deepEqual(a, b);
   const q = Array.from(a.subarray(3, 3 + halves.length), (u) => (u << 24) >> 24);
   assert.deepEqual(q, [1, -1, 2, -2, 3, -3, 127, -127, 0, 0, 3, -4]);
+});
+
+test('activations quantize as ggml\'s x86 matmuls do: id = 127/amax, halves to even (not the weights\' roundf)', () => {
+  const x = new Float32Array(32);
+  x[0] = 127;  // amax 127 → id = 1, so x·id = x exactly
+  const halves = [0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 126.5, -126.5, 0.49999997, 3.4999998, -3.5];
+  halves.forEach((v, i) => { x[1 + i] = v; });
+  const q = new Int8Array(32);
+  const { d, sum } = quantizeActQ8(x, 0, q, 0);
+  assert.equal(d, 1);
+  assert.deepEqual(Array.from(q.subarray(1, 1 + halves.length)), [0, 0, 2, -2, 2, -2, 126, -126, 0, 3, -4]);
+  assert.equal(sum, Array.from(q).reduce((a, v) => a + v, 0));
+  // 127/amax and 1/(amax/127) differ in the last bit for some amax; the quants follow 127/amax
+  let found = 0;
+  for (let i = 1; i < 4000 && found < 3; i++) {
+    const amax = Math.fround(1 + i / 4096), id = Math.fround(127 / amax), idRef = Math.fround(1 / Math.fround(amax / 127));
+    if (id === idRef) continue;
+    // an element whose x·id sits on the other side of a half than x·idRef
+    for (let qv = 1; qv < 127; qv++) {
+      const xv = Math.fround((qv + 0.5) / id);
+      const a = Math.fround(xv * id), b = Math.fround(xv * idRef);
+      if (Math.round(a) === Math.round(b)) continue;
+      x.fill(0); x[0] = amax; x[1] = xv;
+      quantizeActQ8(x, 0, q, 0);
+      assert.equal(q[1], Math.abs(a - Math.trunc(a) - 0.5) < 1e-9 ? 2 * Math.round(a / 2) : Math.round(a), `amax ${amax}, x ${xv}`);
+      // and the native kernels agree (a 1×1 dot against w = e_1 exposes q[1]·d_w·d_x)
+      const w = new Uint8Array(34); w[1] = 0x3c; w[3] = 1;  // d_w = 1.0 (f16 0x3c00), w[1] = 1
+      const yn = new Float32Array(1), yr = new Float32Array(1);
+      nat.matmulQuant(yn, x, w, 'q8_0', 1, 1, 32, 'dot');
+      ref.matmulQuant(yr, x, w, 'q8_0', 1, 1, 32, 'dot');
+      assert.equal(yn[0], yr[0]);
+      found++;
+      break;
+    }
+  }
+  assert.ok(found > 0, 'an amax where the two inverses differ');
+});
+
+test('fmaF32 rounds a·b + c once, including f64 sums that land on an f32 midpoint', () => {
+  const f32 = (bits: number) => new Float32Array(new Uint32Array([bits]).buffer)[0];
+  const one = 1, ulp = 2 ** -23;
+  // 1 + ulp/2 is a midpoint: ties to even (1); a hair above it goes up, a hair below stays. The
+  // f64 sum 1 + 2^-24 ± 2^-60 rounds onto the midpoint and loses the hair; the two-sum keeps it
+  assert.equal(fmaF32(1, ulp / 2, one), 1);
+  assert.equal(fmaF32(2 ** 36 + 1, 2 ** -60, one), 1 + ulp);
+  assert.equal(fmaF32(2 ** 36 - 1, 2 ** -60, one), 1);
+  assert.equal(fmaF32(3 * 2 ** 36 + 1, 2 ** -60, one), 1 + 2 * ulp, 'the midpoint above an odd f32 rounds to even anyway, hair or not');
+  assert.equal(fmaF32(3, f32(0x3f800001), -3), Math.fround(3 * f32(0x3f800001) - 3));
+  const rng = new Rng(1);
+  const bits = new Uint32Array(1), fl = new Float32Array(bits.buffer);
+  const step = (f: number, d: number) => { fl[0] = f; bits[0] += (f > 0) === (d > 0) ? 1 : -1; return fl[0]; };
+  for (let i = 0; i < 2000; i++) {
+    const a = Math.round((rng.uniform() - 0.5) * 65536), b = Math.fround(rng.uniform() * 2 - 1), c = Math.fround((rng.uniform() - 0.5) * 1e4);
+    const r = fmaF32(a, b, c);
+    // exact a·b + c as s + e (a·b is exact in f64; two-sum for the addition); r is the nearest f32
+    const p = a * b, s2 = p + c, bb = s2 - c, e = (c - (s2 - bb)) + (p - bb);
+    const dist = (f: number) => Math.abs((s2 - f) + e);
+    assert.ok(Number.isFinite(r) && r === Math.fround(r));
+    assert.ok(dist(r) <= dist(step(r, 1)) && dist(r) <= dist(step(r, -1)), `fma(${a}, ${b}, ${c}) = ${r}`);
+  }
 });

@@ -1,4 +1,6 @@
-// RMSNorm, the plain way: f64 row statistics and products, rounded to f32 only on store.
+// RMSNorm, the plain way. Forward: ggml's f32 scale and rounding order (bit for bit what
+// native/norm.cc and llama.cpp compute); backward: f64 row statistics and products, rounded to f32
+// only on store.
 import type { Kernels } from '../../core/backend.js';
 import type { F32, FloatData } from '../../core/dtype.js';
 import { fail, size, f32 } from './check.js';
@@ -30,11 +32,14 @@ export const normKernels: Pick<Kernels, 'rmsnormForward' | 'rmsnormBackward'> = 
     f32(op, 'x', x, N * C);
     const wv = weight(op, w, C);
     for (let n = 0; n < N; n++) {
+      // ggml's scale (native/norm.cc): f32 squares summed in f64, the mean rounded to f32, then
+      // 1/sqrtf(mean + eps) in f32 (f64 sqrt and division rounded to f32 are the f32 operations)
       let ss = 0;
-      for (let i = 0; i < C; i++) ss += x[n * C + i] * x[n * C + i];
-      const r = 1 / Math.sqrt(ss / C + eps);
+      for (let i = 0; i < C; i++) ss += Math.fround(x[n * C + i] * x[n * C + i]);
+      const fr = Math.fround;
+      const r = fr(1 / fr(Math.sqrt(fr(fr(ss / C) + fr(eps)))));
       if (rstd !== null) rstd[n] = r;
-      for (let i = 0; i < C; i++) out[n * C + i] = x[n * C + i] * r * wv[i];
+      for (let i = 0; i < C; i++) out[n * C + i] = fr(fr(x[n * C + i] * r) * wv[i]);
     }
   },
 

@@ -1,6 +1,7 @@
 // Reference twins of native/quant.cc, written from ggml's reference quantizers (ggml-quants.c
-// quantize_row_q8_0_ref / q4_0_ref, dequantize_row_*) and plain f64 dot products: the oracle the
-// native kernels are tested against.
+// quantize_row_q8_0_ref / q4_0_ref, dequantize_row_*), ggml's x86 activation quantizer and the f32
+// summation order of its quantized matmuls (dot mode, bit for bit), and plain f64 dot products
+// otherwise: the oracle the native kernels are tested against.
 import type { Kernels, WeightFormat } from '../../core/backend.js';
 import type { F32, I32 } from '../../core/dtype.js';
 import { fail, f32, size } from './check.js';
@@ -57,6 +58,54 @@ export function quantizeBlockQ4(x: ArrayLike<number>, x0: number, out: Uint8Arra
   out[o] = h & 0xff; out[o + 1] = h >>> 8;
   const q = (v: number) => Math.min(15, Math.trunc(fr(fr(v * id) + 8.5)));
   for (let j = 0; j < QK / 2; j++) out[o + 2 + j] = q(x[x0 + j]) | (q(x[x0 + j + QK / 2]) << 4);
+}
+
+/** round half to even (the conversion of x86 vector code under the default rounding mode) */
+function roundEven(x: number): number {
+  const r = Math.round(x);  // half up
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * Activations → q8_0 as ggml's x86 matmuls quantize them (quantize_row_q8_0 / quantize_mat_q8_0), not
+ * as the reference quantizer above: id = 127/amax, q = round-half-even(x·id), d = f16(amax/127).
+ * Writes 32 quants at q[q0…]; returns the f32 value of the f16 scale and Σq.
+ */
+export function quantizeActQ8(x: ArrayLike<number>, x0: number, q: Int8Array, q0: number): { d: number; sum: number } {
+  let amax = 0;
+  for (let j = 0; j < QK; j++) amax = Math.max(amax, Math.abs(x[x0 + j]));
+  const id = amax !== 0 ? fr(127 / amax) : 0;
+  let sum = 0;
+  for (let j = 0; j < QK; j++) { q[q0 + j] = roundEven(fr(x[x0 + j] * id)); sum += q[q0 + j]; }
+  return { d: fromF16(toF16(fr(amax / 127))), sum };
+}
+
+const i32 = new Int32Array(s32.buffer);
+/** the f32 next to f (an f32, not zero-crossing here) in the direction of sign */
+function nextF32(f: number, sign: number): number {
+  s32[0] = f;
+  i32[0] += (f > 0) === (sign > 0) ? 1 : -1;
+  return s32[0];
+}
+/**
+ * fma(a, b, c) in f32: a·b + c rounded once. Exact when a·b is exact in f64 (here an integer below
+ * 2^17 times an f32): p + c is formed in f64 with its rounding error (two-sum), and an f64 result that
+ * lands on a midpoint between two f32 values is settled by the error's sign, not by ties-to-even.
+ */
+export function fmaF32(a: number, b: number, c: number): number {
+  const p = a * b, s = p + c;
+  const bb = s - c, e = (c - (s - bb)) + (p - bb);
+  const r = fr(s);
+  if (e === 0 || r === s) return r;
+  const other = nextF32(r, s - r);
+  if ((r + other) / 2 !== s) return r;
+  return (e > 0) === (other > r) ? other : r;
+}
+
+/** tinyBLAS's horizontal sum of 8 f32 lanes */
+function hsum8(l: Float64Array): number {
+  const s0 = fr(l[4] + l[0]), s1 = fr(l[5] + l[1]), s2 = fr(l[6] + l[2]), s3 = fr(l[7] + l[3]);
+  return fr(fr(s0 + s2) + fr(s1 + s3));
 }
 
 /** element i of a row stored in fmt */
@@ -117,25 +166,34 @@ export const quantKernels: Pick<Kernels, 'quantize' | 'dequantize' | 'embedRows'
     const rb = rowBytes(fmt, k);
     const quant = fmt === 'q8_0' || fmt === 'q4_0';
     if (mode === 'dot' && quant) {
-      // x rows → q8_0 blocks; Σ_blocks fround(d_w·d_x)·(integer dot), q4_0 with its −8 offset
-      const xq = new Uint8Array(rows * rowBytes('q8_0', k));
-      for (let b = 0; b < (rows * k) / QK; b++) quantizeBlockQ8(x, b * QK, xq, b * 34);
+      // x rows → q8_0 blocks as ggml's x86 matmuls quantize them; then ggml's f32 order (see
+      // native/quant_dot.h): q8_0 as llamafile's tinyBLAS (8 lanes of 4 products each, one fma chain
+      // per lane over the blocks, then hsum8), q4_0 as the repacked gemv (one fma chain of whole-block
+      // integer sums); the scale d_w·d_x one f32 product
       const nb = k / QK, bb = BLOCK[fmt];
+      const xq = new Int8Array(rows * k), xd = new Float64Array(rows * nb);
+      for (let b = 0; b < rows * nb; b++) xd[b] = quantizeActQ8(x, b * QK, xq, b * QK).d;
+      const lanes = new Float64Array(8);
       for (let r = 0; r < rows; r++) {
         for (let j = 0; j < n; j++) {
+          lanes.fill(0);
           let acc = 0;
           for (let b = 0; b < nb; b++) {
-            const xo = (r * nb + b) * 34, wo = j * rb + b * bb;
-            const dx = fromF16(xq[xo] | (xq[xo + 1] << 8)), dw = fromF16(w[wo] | (w[wo + 1] << 8));
-            let dot = 0;
-            for (let t = 0; t < QK; t++) {
-              const xv = (xq[xo + 2 + t] << 24) >> 24;
-              const wv = fmt === 'q8_0' ? (w[wo + 2 + t] << 24) >> 24 : (t < 16 ? w[wo + 2 + t] & 15 : w[wo + 2 + t - 16] >> 4) - 8;
-              dot += xv * wv;
+            const wo = j * rb + b * bb, xo = (r * nb + b) * QK;
+            const s = fr(fromF16(w[wo] | (w[wo + 1] << 8)) * xd[r * nb + b]);
+            if (fmt === 'q8_0') {
+              for (let L = 0; L < 8; L++) {
+                let p = 0;
+                for (let t = 4 * L; t < 4 * L + 4; t++) p += ((w[wo + 2 + t] << 24) >> 24) * xq[xo + t];
+                lanes[L] = fmaF32(p, s, lanes[L]);
+              }
+            } else {
+              let p = 0;
+              for (let t = 0; t < QK; t++) p += ((t < 16 ? w[wo + 2 + t] & 15 : w[wo + 2 + t - 16] >> 4) - 8) * xq[xo + t];
+              acc = fmaF32(p, s, acc);
             }
-            acc += fr(dw * dx) * dot;
           }
-          y[r * n + j] = acc;
+          y[r * n + j] = fmt === 'q8_0' ? hsum8(lanes) : acc;
         }
       }
       return;
