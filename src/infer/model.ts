@@ -92,6 +92,10 @@ export class InferenceModel implements CausalLM {
     this.tables = ropeTables(c.max_position_embeddings, this.D, c.rope_theta);
     this.attn = { B: 1, Tq: 1, Tk: 1, H: this.H, Hkv: this.Hkv, D: this.D, kvCap: 1, causal: true };
     this.decArgs = { H: this.H, Hkv: this.Hkv, D: this.D };
+    // f32 matrices that are only multiplied are packed now and drop their row-major copy (the
+    // embedding, gathered from, keeps it; so does a head tied to it)
+    for (const l of weights.layers) for (const m of [l.qkv, l.o, l.gateUp, l.down]) m.packForProducts();
+    if (weights.head !== weights.embed) weights.head.packForProducts();
   }
 
   /** from any weight source (HF directory, GGUF file, …) */

@@ -3,9 +3,11 @@
 // for every row count: the per-call packing of the plain GEMM cost more than the product for the
 // 8-64 rows of a batched decode step (16 rows of micro's 3072×512 q/k/v: 0.58 → 0.30 ms, one thread),
 // one row reads it as fast as matmulQuant's dot mode (all of micro's matrices, cold, one thread: 6.1
-// vs 6.5 ms), and a row's logits do not depend on what it is batched with. The price: f32 weights
-// are held twice (row-major for conversions and embedding lookups, packed for the products). Other formats: matmulQuant's 'dot' mode for a few rows (decode:
-// memory-bound, weights streamed once from storage) and its 'gemm' mode above that (prefill).
+// vs 6.5 ms), and a row's logits do not depend on what it is batched with. A matrix that is only
+// multiplied (everything but the embedding) lets go of its row-major copy once packed
+// (packForProducts), so f32 weights are not held twice. Other formats: matmulQuant's 'dot' mode for a
+// few rows (decode: memory-bound, weights streamed once from storage) and its 'gemm' mode above that
+// (prefill).
 import { kernels } from '../core/runtime.js';
 import type { PackedWeights, WeightFormat } from '../core/backend.js';
 import { QK, weightByteSize } from './weight-source.js';
@@ -15,26 +17,42 @@ import { QK, weightByteSize } from './weight-source.js';
 export const DOT_MAX_ROWS = 4;
 
 export class WeightMatrix {
-  /** the f32 view when dtype is f32 */
-  private readonly f32: Float32Array | null;
-  /** f32: the matrix in the GEMM's layout, built by the first matmul (as much memory again) */
+  /** the f32 view when dtype is f32 (null once released by packForProducts) */
+  private f32: Float32Array | null;
+  /** f32: the matrix in the GEMM's layout, built by packForProducts or the first matmul */
   private packed: PackedWeights | null = null;
+  private rowMajor: Uint8Array;
 
-  constructor(readonly dtype: WeightFormat, readonly rows: number, readonly cols: number, readonly data: Uint8Array) {
+  constructor(readonly dtype: WeightFormat, readonly rows: number, readonly cols: number, data: Uint8Array) {
     const need = weightByteSize(dtype, rows, cols);
     if (data.byteLength !== need) throw new RangeError(`WeightMatrix: ${dtype} [${rows}, ${cols}] needs ${need} bytes, got ${data.byteLength}`);
     if (dtype === 'f32') {
       // a Float32Array view needs 4-byte alignment; copy the rare misaligned input
       const d = data.byteOffset % 4 === 0 ? data : data.slice();
-      this.data = d;
+      this.rowMajor = d;
       this.f32 = new Float32Array(d.buffer, d.byteOffset, rows * cols);
     } else {
-      if (data.byteOffset % 2 !== 0) this.data = data.slice();
+      this.rowMajor = data.byteOffset % 2 !== 0 ? data.slice() : data;
       this.f32 = null;
     }
   }
 
-  get byteLength(): number { return this.data.byteLength; }
+  /** the matrix's bytes in its storage format, row-major */
+  get data(): Uint8Array {
+    if (this.dtype === 'f32' && !this.f32) throw new Error(`WeightMatrix [${this.rows}, ${this.cols}]: the row-major copy was released by packForProducts`);
+    return this.rowMajor;
+  }
+
+  get byteLength(): number { return this.f32 || this.dtype !== 'f32' ? this.rowMajor.byteLength : this.packed!.data.byteLength; }
+
+  /** f32: packs the matrix for products now and releases the row-major copy (for matrices that are only
+   *  multiplied, never gathered from or converted again); other formats: nothing to do */
+  packForProducts(): void {
+    if (this.dtype !== 'f32' || !this.f32) return;
+    this.packed ??= kernels().prepackWeights(this.f32, this.rows, this.cols);
+    this.f32 = null;
+    this.rowMajor = new Uint8Array(0);
+  }
 
   /** an f32 matrix as the model's own storage (no copy) */
   static fromF32(x: Float32Array, rows: number, cols: number): WeightMatrix {
@@ -85,8 +103,8 @@ export class WeightMatrix {
 
   /** y [m, rows] = x [m, cols] · Wᵀ (y and x may be longer than needed) */
   matmul(y: Float32Array, x: Float32Array, m: number): void {
-    if (this.f32) {
-      this.packed ??= kernels().prepackWeights(this.f32, this.rows, this.cols);
+    if (this.dtype === 'f32') {
+      this.packed ??= kernels().prepackWeights(this.f32!, this.rows, this.cols);
       kernels().matmulPrepacked(y, x, this.packed, m);
       return;
     }
