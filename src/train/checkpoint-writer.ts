@@ -72,8 +72,8 @@ export class CheckpointWriter {
   drain(): string | null {
     if (this.pending === null) return null;
     const what = this.pending;
-    // the thread answers every job, failures included (checkpoint-thread.ts catches all), so this ends
-    // unless the thread itself is killed (out of memory), which takes the process with it
+    // the thread answers every job, failures included (checkpoint-thread.ts catches all); only a thread
+    // that died outright would leave this waiting, and it allocates nothing large (the buffer is ours)
     while (Atomics.load(this.flag, 0) === FLAG_BUSY) Atomics.wait(this.flag, 0, FLAG_BUSY, 1000);
     this.pending = null;
     const m = receiveMessageOnPort(this.results!);
