@@ -29,8 +29,7 @@ export function tensorBytes(files: DirFile[]): number {
  * enough), so the originals can change while the copy is written. Copies are 8-byte aligned.
  */
 export function snapshotDirFiles(files: DirFile[], into?: ArrayBuffer): { files: DirFile[]; buffer: ArrayBuffer } {
-  let size = 0;
-  for (const f of files) if ('tensors' in f) for (const t of f.tensors) size += (t.bytes.byteLength + 7) & ~7;
+  const size = snapshotSize(files);
   const buffer = into && into.byteLength >= size ? into : new ArrayBuffer(size);
   let off = 0;
   const copy = files.map((f): DirFile => {
@@ -46,4 +45,11 @@ export function snapshotDirFiles(files: DirFile[], into?: ArrayBuffer): { files:
     };
   });
   return { files: copy, buffer };
+}
+
+/** bytes of the buffer snapshotDirFiles needs for these files */
+export function snapshotSize(files: DirFile[]): number {
+  let size = 0;
+  for (const f of files) if ('tensors' in f) for (const t of f.tensors) size += (t.bytes.byteLength + 7) & ~7;
+  return size;
 }

@@ -7,7 +7,7 @@ import { writeCheckpointDir } from './checkpoint-dir.js';
 import type { CheckpointJob, CheckpointReply } from './checkpoint-writer.js';
 import { FLAG_DONE } from './checkpoint-writer.js';
 
-const { flag, results } = workerData as { flag: Int32Array; results: MessagePort };
+const { flag, results, prealloc } = workerData as { flag: Int32Array; results: MessagePort; prealloc: number };
 
 function finish(reply: CheckpointReply, buffer: ArrayBuffer): void {
   results.postMessage(reply, [buffer]);
@@ -23,6 +23,10 @@ parentPort!.on('message', (job: CheckpointJob) => {
     finish({ ok: false, message: err.message ?? String(e), name: err.name, buffer: job.buffer }, job.buffer);
   }
 });
-// ready: the first submit waits for this before handing over work
+// the snapshot buffer, written once so its pages are faulted in here rather than in the trainer's
+// first save; then ready (the first save waits for this, and takes the buffer, before handing over work)
+const buffer = new ArrayBuffer(prealloc);
+new Uint8Array(buffer).fill(1);
+results.postMessage({ prealloc: buffer }, [buffer]);
 Atomics.store(flag, 0, FLAG_DONE);
 Atomics.notify(flag, 0);

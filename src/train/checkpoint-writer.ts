@@ -32,12 +32,19 @@ export class CheckpointWriter {
   private pending: string | null = null;
   private spare: ArrayBuffer | undefined;
 
-  /** background = false: every save writes before returning */
-  constructor(background = true) {
+  private started = false;
+
+  /**
+   * background = false: every save writes before returning. snapshotBytes (snapshotSize of the
+   * files): the thread allocates and touches the copy buffer while training starts, so the first
+   * save does not pay for faulting in fresh memory (a large share of its cost).
+   */
+  constructor(background = true, snapshotBytes = 0) {
     if (!background) return;
     try {
       const { port1, port2 } = new MessageChannel();
-      this.worker = new Worker(new URL('./checkpoint-thread.js', import.meta.url), { workerData: { flag: this.flag, results: port2 }, transferList: [port2] });
+      const prealloc = snapshotBytes <= freemem() * 0.5 ? snapshotBytes : 0;
+      this.worker = new Worker(new URL('./checkpoint-thread.js', import.meta.url), { workerData: { flag: this.flag, results: port2, prealloc }, transferList: [port2] });
       this.worker.unref();
       port1.unref();
       this.results = port1;
@@ -96,8 +103,15 @@ export class CheckpointWriter {
 
   /** the thread signals once it has loaded; give up on it (blocking writes) if it never does */
   private ready(): boolean {
+    if (this.started) return true;
     if (Atomics.load(this.flag, 0) === FLAG_STARTING) Atomics.wait(this.flag, 0, FLAG_STARTING, STARTUP_WAIT_MS);
-    if (Atomics.load(this.flag, 0) !== FLAG_STARTING) return true;
+    if (Atomics.load(this.flag, 0) !== FLAG_STARTING) {
+      this.started = true;
+      // the thread's first message: the pre-touched snapshot buffer (posted before it flagged ready)
+      const m = receiveMessageOnPort(this.results!)?.message as { prealloc?: ArrayBuffer } | undefined;
+      if (m?.prealloc && m.prealloc.byteLength > 0) this.spare = m.prealloc;
+      return true;
+    }
     void this.worker?.terminate();
     this.worker = null;
     return false;

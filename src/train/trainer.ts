@@ -19,6 +19,7 @@ import { loadTokenizer } from '../tokenizer/formats/load.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
 import { checkpointFiles, latestCheckpoint, readTrainerState, restoreCheckpoint } from './checkpoint.js';
 import { CheckpointWriter } from './checkpoint-writer.js';
+import { snapshotSize } from '../io/dir-files.js';
 import { etaOpt, batchTokensOpt } from '../scaling/laws.js';
 import { Progress, fmtTime } from '../util/progress.js';
 import { lineChart } from '../util/svg-plot.js';
@@ -209,7 +210,7 @@ export function train(o: TrainOptions): TrainResult {
   let lastVal: { loss: number; bpb: number | null } | null = null;
   const state = () => ({ step, tokens, data: data.train.state(), run: spec as unknown as Record<string, unknown>, time_s: timeBefore + (Date.now() - t0) / 1000 });
   // the state is copied when save() returns; the files are written while the next steps run
-  const writer = new CheckpointWriter(o.checkpointInBackground ?? true);
+  const writer = new CheckpointWriter(o.checkpointInBackground ?? true, snapshotSize(checkpointFiles(model, opt, state())));
   const save = (wait: boolean) => {
     const st = state();
     const d = writer.save(o.out, st.step, checkpointFiles(model, opt, st), o.keep ?? 3, wait);
