@@ -4,8 +4,8 @@
 // a DeepSeek/LLaMA checkpoint loads here without conversion.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readHeader, readTensorBytes, writeSafetensors, SafetensorsError, type TensorToWrite, type SafetensorsHeader } from './safetensors.js';
-import { writeFileAtomic } from './atomic.js';
+import { readHeader, readTensorBytes, SafetensorsError, type TensorToWrite, type SafetensorsHeader } from './safetensors.js';
+import { writeDirFiles, type DirFile } from './dir-files.js';
 import { DeepSeekLM } from '../nn/deepseek.js';
 import { validateConfig, type ModelConfig } from '../nn/config.js';
 import { Tensor } from '../core/tensor.js';
@@ -28,6 +28,14 @@ function weightBytes(t: Tensor, dtype: 'f32' | 'bf16'): { dtype: DType; bytes: U
 
 export function saveModel(model: DeepSeekLM, dir: string, opts: SaveOptions = {}): void {
   mkdirSync(dir, { recursive: true });
+  writeDirFiles(dir, modelDirFiles(model, opts));
+}
+
+/**
+ * The files of a model directory, config.json last (a directory with a config.json is complete).
+ * With f32 storage the tensors' bytes are views of the live weights, not copies.
+ */
+export function modelDirFiles(model: DeepSeekLM, opts: SaveOptions = {}): DirFile[] {
   const dtype = opts.dtype ?? 'f32';
   const maxShard = opts.maxShardBytes ?? 5e9;
   const { dsllm: _local, ...hf } = model.config;
@@ -42,22 +50,23 @@ export function saveModel(model: DeepSeekLM, dir: string, opts: SaveOptions = {}
     shards[shards.length - 1].push({ name, dtype: w.dtype, shape: p.shape, bytes: w.bytes });
     cur += w.bytes.byteLength;
   }
-  const meta = { format: 'pt' };
+  const metadata = { format: 'pt' };
+  const files: DirFile[] = [];
   if (shards.length === 1) {
-    writeSafetensors(join(dir, 'model.safetensors'), shards[0], meta);
+    files.push({ file: 'model.safetensors', tensors: shards[0], metadata });
   } else {
     const n = shards.length, pad = (i: number) => String(i).padStart(5, '0');
     const weightMap: Record<string, string> = {};
     let total = 0;
     shards.forEach((s, i) => {
       const file = `model-${pad(i + 1)}-of-${pad(n)}.safetensors`;
-      writeSafetensors(join(dir, file), s, meta);
+      files.push({ file, tensors: s, metadata });
       for (const t of s) { weightMap[t.name] = file; total += t.bytes.byteLength; }
     });
-    writeFileAtomic(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2) + '\n');
+    files.push({ file: 'model.safetensors.index.json', text: JSON.stringify({ metadata: { total_size: total }, weight_map: weightMap }, null, 2) + '\n' });
   }
-  // config last: a directory with a config.json is complete
-  writeFileAtomic(join(dir, 'config.json'), JSON.stringify(config, null, 2) + '\n');
+  files.push({ file: 'config.json', text: JSON.stringify(config, null, 2) + '\n' });
+  return files;
 }
 
 /** every weight's file header, from the index when sharded */

@@ -3,11 +3,12 @@
 // (optimizer.safetensors) and trainer_state.json (step, tokens, RNG state, schedule, options).
 // Written into a hidden temp directory and renamed into place: a directory named step-N is always
 // complete, and a kill during a write leaves the previous checkpoint as the latest usable one.
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { saveModel, openWeights } from '../io/hf-dir.js';
-import { readHeader, readTensorBytes, writeSafetensors, type TensorToWrite } from '../io/safetensors.js';
-import { writeFileAtomic, fsyncDir } from '../io/atomic.js';
+import { modelDirFiles, openWeights } from '../io/hf-dir.js';
+import { readHeader, readTensorBytes, type TensorToWrite } from '../io/safetensors.js';
+import type { DirFile } from '../io/dir-files.js';
+import { completeCheckpoints, writeCheckpointDir } from './checkpoint-dir.js';
 import type { DeepSeekLM } from '../nn/deepseek.js';
 import type { AdamW } from '../optim/adamw.js';
 
@@ -24,38 +25,24 @@ export interface TrainerState {
 }
 
 const bytesOf = (f: Float32Array) => new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
-const stepDir = (step: number) => `step-${String(step).padStart(8, '0')}`;
 
-export function saveCheckpoint(root: string, model: DeepSeekLM, opt: AdamW, state: TrainerState, keep = 3): string {
-  const dir = join(root, 'checkpoints');
-  mkdirSync(dir, { recursive: true });
-  const final = join(dir, stepDir(state.step));
-  const tmp = join(dir, `.tmp-${stepDir(state.step)}-${process.pid}`);
-  rmSync(tmp, { recursive: true, force: true });
-  saveModel(model, tmp);
+/** the files of a checkpoint directory, trainer_state.json last; tensor bytes are views of the live state */
+export function checkpointFiles(model: DeepSeekLM, opt: AdamW, state: TrainerState): DirFile[] {
   const moments: TensorToWrite[] = [];
   for (const s of opt.state()) {
     moments.push({ name: `${s.name}.exp_avg`, dtype: 'f32', shape: s.m.shape, bytes: bytesOf(s.m.f32) });
     moments.push({ name: `${s.name}.exp_avg_sq`, dtype: 'f32', shape: s.v.shape, bytes: bytesOf(s.v.f32) });
   }
-  writeSafetensors(join(tmp, 'optimizer.safetensors'), moments, { step: String(opt.step) });
-  writeFileAtomic(join(tmp, 'trainer_state.json'), JSON.stringify({ ...state, optimizer_step: opt.step }, null, 2) + '\n');
-  rmSync(final, { recursive: true, force: true });
-  renameSync(tmp, final);
-  fsyncDir(dir);
-  prune(dir, keep);
-  return final;
+  return [
+    ...modelDirFiles(model),
+    { file: 'optimizer.safetensors', tensors: moments, metadata: { step: String(opt.step) } },
+    { file: 'trainer_state.json', text: JSON.stringify({ ...state, optimizer_step: opt.step }, null, 2) + '\n' },
+  ];
 }
 
-function prune(dir: string, keep: number): void {
-  const all = completeCheckpoints(dir);
-  for (const d of all.slice(0, Math.max(0, all.length - keep))) rmSync(join(dir, d), { recursive: true, force: true });
-  for (const d of readdirSync(dir)) if (d.startsWith('.tmp-')) rmSync(join(dir, d), { recursive: true, force: true });
-}
-
-function completeCheckpoints(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir).filter((d) => /^step-\d{8}$/.test(d) && existsSync(join(dir, d, 'trainer_state.json'))).sort();
+/** writes a checkpoint now (blocking); the trainer uses CheckpointWriter to overlap it with training */
+export function saveCheckpoint(root: string, model: DeepSeekLM, opt: AdamW, state: TrainerState, keep = 3): string {
+  return writeCheckpointDir(root, state.step, checkpointFiles(model, opt, state), keep);
 }
 
 /** the newest complete checkpoint under a run directory (or the checkpoint directory itself) */

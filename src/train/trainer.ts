@@ -17,7 +17,9 @@ import { byteLevelStreams, DataError, randomWindows, tokenizedStreams, validatio
 import { isShardInput, shardData } from './shard-data.js';
 import { loadTokenizer } from '../tokenizer/formats/load.js';
 import type { Tokenizer } from '../tokenizer/tokenizer.js';
-import { latestCheckpoint, readTrainerState, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { checkpointFiles, latestCheckpoint, readTrainerState, restoreCheckpoint } from './checkpoint.js';
+import { CheckpointWriter } from './checkpoint-writer.js';
+import { snapshotSize } from '../io/dir-files.js';
 import { etaOpt, batchTokensOpt } from '../scaling/laws.js';
 import { Progress, fmtTime } from '../util/progress.js';
 import { lineChart } from '../util/svg-plot.js';
@@ -54,6 +56,8 @@ export interface TrainOptions {
   checkpointMinutes?: number;
   checkpointEvery?: number;
   keep?: number;
+  /** write checkpoints on a background thread while training continues (default true); the final one is always complete on return */
+  checkpointInBackground?: boolean;
   /** continue the run in `out` from its latest checkpoint (or from a given checkpoint directory) */
   resume?: boolean | string;
   /** override the model's vocab size (byte-level data needs ≥ 257) */
@@ -205,46 +209,59 @@ export function train(o: TrainOptions): TrainResult {
   let lastCkpt = Date.now(), stepTimeSum = 0, stepCount = 0, lastLoss = NaN;
   let lastVal: { loss: number; bpb: number | null } | null = null;
   const state = () => ({ step, tokens, data: data.train.state(), run: spec as unknown as Record<string, unknown>, time_s: timeBefore + (Date.now() - t0) / 1000 });
-  const save = () => { const d = saveCheckpoint(o.out, model, opt, state(), o.keep ?? 3); lastCkpt = Date.now(); return d; };
-  while (step < spec.steps) {
-    const lr = learningRate(spec.schedule, step);
-    const batches = Array.from({ length: spec.gradAccum }, () => data.train.next());
-    const ts = process.hrtime.bigint();
-    let r;
-    try {
-      r = trainStep(model, opt, batches, lr);
-    } catch (e) {
-      if (e instanceof OpError && /non-finite/.test(e.message)) {
-        // the update was refused before touching the weights: the state of this step is the last good one
-        const d = saveCheckpoint(o.out, model, opt, state(), o.keep ?? 3);
-        throw new TrainError(`${e.message}\nstopped at step ${step + 1}; last good state saved to ${d}. Resume with a lower learning rate: dsllm train --resume --out ${o.out} --lr ${(spec.schedule.peak / 3).toExponential(2)}`);
+  // the state is copied when save() returns; the files are written while the next steps run
+  const writer = new CheckpointWriter(o.checkpointInBackground ?? true, snapshotSize(checkpointFiles(model, opt, state())));
+  const save = (wait: boolean) => {
+    const st = state();
+    const d = writer.save(o.out, st.step, checkpointFiles(model, opt, st), o.keep ?? 3, wait);
+    lastCkpt = Date.now();
+    return d;
+  };
+  let final: string;
+  try {
+    while (step < spec.steps) {
+      const lr = learningRate(spec.schedule, step);
+      const batches = Array.from({ length: spec.gradAccum }, () => data.train.next());
+      const ts = process.hrtime.bigint();
+      let r;
+      try {
+        r = trainStep(model, opt, batches, lr);
+      } catch (e) {
+        if (e instanceof OpError && /non-finite/.test(e.message)) {
+          // the update was refused before touching the weights: the state of this step is the last good one
+          const d = save(true);
+          throw new TrainError(`${e.message}\nstopped at step ${step + 1}; last good state saved to ${d}. Resume with a lower learning rate: dsllm train --resume --out ${o.out} --lr ${(spec.schedule.peak / 3).toExponential(2)}`);
+        }
+        throw e;
+      } finally {
+        for (const b of batches) { b.ids.dispose(); b.targets.dispose(); }
       }
-      throw e;
-    } finally {
-      for (const b of batches) { b.ids.dispose(); b.targets.dispose(); }
+      const dt = Number(process.hrtime.bigint() - ts) / 1e9;
+      step++; tokens += tokPerStep; stepTimeSum += dt; stepCount++; lastLoss = r.loss;
+      const rec: Record<string, unknown> = { step, loss: r.loss, lr, grad_norm: r.gradNorm, tokens, step_s: dt, tok_per_s: tokPerStep / dt, mfu: (tokPerStep / dt) * fpt / peak };
+      if (step % spec.evalEvery === 0 || step === spec.steps) {
+        const te = performance.now();
+        lastVal = evaluate(model, valSet);
+        rec.val_loss = lastVal.loss; rec.val_bpb = lastVal.bpb; rec.eval_s = (performance.now() - te) / 1000;
+      }
+      // wall time of the whole run so far (data, logging, checkpoints, validation; earlier sessions included)
+      rec.elapsed_s = timeBefore + (Date.now() - t0) / 1000;
+      log(rec);
+      const due = (o.checkpointEvery && step % o.checkpointEvery === 0) || Date.now() - lastCkpt > (o.checkpointMinutes ?? 5) * 60_000;
+      if (due && step < spec.steps) save(false);
+      if (!o.quiet) {
+        progress.update(step, {
+          loss: r.loss.toFixed(4), lr: lr.toExponential(2), 'tok/s': Math.round(tokPerStep / dt).toString(),
+          mfu: `${(((tokPerStep / dt) * fpt / peak) * 100).toFixed(0)}%`, ...(lastVal?.bpb ? { 'val bpb': lastVal.bpb.toFixed(3) } : {}),
+        }, (Date.now() - t0) / 1000, step === spec.steps);
+      }
     }
-    const dt = Number(process.hrtime.bigint() - ts) / 1e9;
-    step++; tokens += tokPerStep; stepTimeSum += dt; stepCount++; lastLoss = r.loss;
-    const rec: Record<string, unknown> = { step, loss: r.loss, lr, grad_norm: r.gradNorm, tokens, step_s: dt, tok_per_s: tokPerStep / dt, mfu: (tokPerStep / dt) * fpt / peak };
-    if (step % spec.evalEvery === 0 || step === spec.steps) {
-      const te = performance.now();
-      lastVal = evaluate(model, valSet);
-      rec.val_loss = lastVal.loss; rec.val_bpb = lastVal.bpb; rec.eval_s = (performance.now() - te) / 1000;
-    }
-    // wall time of the whole run so far (data, logging, checkpoints, validation; earlier sessions included)
-    rec.elapsed_s = timeBefore + (Date.now() - t0) / 1000;
-    log(rec);
-    const due = (o.checkpointEvery && step % o.checkpointEvery === 0) || Date.now() - lastCkpt > (o.checkpointMinutes ?? 5) * 60_000;
-    if (due && step < spec.steps) save();
-    if (!o.quiet) {
-      progress.update(step, {
-        loss: r.loss.toFixed(4), lr: lr.toExponential(2), 'tok/s': Math.round(tokPerStep / dt).toString(),
-        mfu: `${(((tokPerStep / dt) * fpt / peak) * 100).toFixed(0)}%`, ...(lastVal?.bpb ? { 'val bpb': lastVal.bpb.toFixed(3) } : {}),
-      }, (Date.now() - t0) / 1000, step === spec.steps);
-    }
+    progress.end();
+    final = save(true);
+    writer.close();
+  } finally {
+    writer.close(true); // an error is propagating: still let the write in flight finish
   }
-  progress.end();
-  const final = save();
   const plots = writeCurves(o.out, logPath);
   for (const b of valSet.batches) { b.ids.dispose(); b.targets.dispose(); }
   data.train.close();
