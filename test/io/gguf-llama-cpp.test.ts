@@ -72,11 +72,15 @@ function oursGreedy(model: DeepSeekLM, prompt: number[], maxNew: number): { gene
   return { generated, logprobs: logSoftmax(forwardLogits(model, ids.slice(0, -1)), V) };
 }
 
-/** greedy continuation with the inference model's KV cache: one prefill step, then a token at a time */
-function causalGreedy(m: CausalLM, prompt: number[], maxNew: number): { generated: number[]; logprobs: Float64Array[] } {
+/** greedy continuation with the inference model's KV cache, a token at a time after the prompt. The prompt
+ *  goes in one prefill step, or ('stepwise') one token per step: every matmul then takes the quantized dot
+ *  mode, the path decoding takes */
+function causalGreedy(m: CausalLM, prompt: number[], maxNew: number, prefill: 'batched' | 'stepwise' = 'batched'): { generated: number[]; logprobs: Float64Array[] } {
   const V = m.config.vocab_size;
   const seq = m.newSequence(prompt.length + maxNew);
-  const logprobs = logSoftmax(m.step([{ seq, tokens: Int32Array.from(prompt), allLogits: true }]), V);
+  const logprobs = prefill === 'batched'
+    ? logSoftmax(m.step([{ seq, tokens: Int32Array.from(prompt), allLogits: true }]), V)
+    : prompt.flatMap((t) => logSoftmax(m.step([{ seq, tokens: Int32Array.of(t) }]), V));
   const generated: number[] = [];
   for (;;) {
     const last = logprobs[logprobs.length - 1];
@@ -205,25 +209,6 @@ test('random 7B-shaped GQA model with a BPE vocabulary, GGUF f32: llama.cpp agre
   }
 });
 
-/** greedy continuation with the inference model fed one token per step (prompt too): every matmul in
- *  the quantized dot mode, the path decoding takes */
-function stepwiseGreedy(m: CausalLM, prompt: number[], maxNew: number): { generated: number[]; logprobs: Float64Array[] } {
-  const V = m.config.vocab_size;
-  const seq = m.newSequence(prompt.length + maxNew);
-  const logprobs = prompt.flatMap((t) => logSoftmax(m.step([{ seq, tokens: Int32Array.of(t) }]), V));
-  const generated: number[] = [];
-  for (;;) {
-    const last = logprobs[logprobs.length - 1];
-    let best = 0;
-    for (let v = 1; v < V; v++) if (last[v] > last[best]) best = v;
-    generated.push(best);
-    if (generated.length === maxNew) break;
-    logprobs.push(...logSoftmax(m.step([{ seq, tokens: Int32Array.of(best) }]), V));
-  }
-  m.freeSequence(seq);
-  return { generated, logprobs };
-}
-
 /** max |Δ log p| of each row (over the ids llama.cpp reports) */
 function rowDiffs(a: Float64Array[], b: Float64Array[]): number[] {
   assert.equal(a.length, b.length, 'rows');
@@ -264,7 +249,7 @@ for (const type of ['q8_0', 'q4_0'] as const) {
       // q8_0 after ~35 tokens), after which that position's log-probs differ by ~1e-2 — the size of
       // one quantization step, not of an error; most positions stay at float rounding
       const want = await llamaCppGreedy(path, PROMPT, 64);
-      const mine = stepwiseGreedy(m, PROMPT, 64);
+      const mine = causalGreedy(m, PROMPT, 64, 'stepwise');
       assert.deepEqual(mine.generated, want.generated, `${type}: 64 greedy tokens`);
       const d = rowDiffs(mine.logprobs, want.logprobs);
       const exact = d.filter((x) => x <= 1e-5).length;
