@@ -24,6 +24,7 @@ import { InferenceModel } from '../../src/infer/model.js';
 import { train } from '../../src/train/trainer.js';
 import { fullLogits } from './helpers.js';
 import { SKIP as NO_DATA, data } from '../tokenizer/data.js';
+import { trainTinyShakespeare } from '../tiny-trained.js';
 
 await selectBackend('native');
 
@@ -182,14 +183,7 @@ function save(model: DeepSeekLM, name: string, opts: SaveOptions = {}): string {
 }
 
 test('a dsllm-trained model saved as an HF directory: transformers continues it identically, logits within 1e-4', { skip: SKIP || NO_DATA, timeout: 600_000 }, () => {
-  const text = join(tmp, 'shakespeare.txt');
-  writeFileSync(text, readFileSync(data('corpus', 'en', 'tinyshakespeare.txt'), 'utf8').slice(0, 200_000));
-  const config = validateConfig({
-    vocab_size: 320, hidden_size: 64, intermediate_size: 192, num_hidden_layers: 2, num_attention_heads: 4,
-    num_key_value_heads: 2, max_position_embeddings: 256, initializer_range: 0.02,
-  });
-  const run = train({ config, data: [text], out: join(tmp, 'run'), steps: 60, batch: 8, seqLen: 64, lr: 3e-3, warmup: 5, evalEvery: 1000, quiet: true, seed: 7 });
-  assert.ok(run.finalLoss < 4.0, `training made progress (loss ${run.finalLoss})`);
+  const run = trainTinyShakespeare(tmp, data('corpus', 'en', 'tinyshakespeare.txt'));
   // the trainer's own checkpoint directory, as a user would hand it to transformers
   const prompt = Array.from(Buffer.from('ROMEO:\nWhat light through yonder'));
   compare(run.checkpoint, prompt, 80, `trained (loss ${run.finalLoss.toFixed(2)})`);

@@ -28,6 +28,7 @@ import { loadLlamaCpp, llamaCppGreedy, llamaCppLastHidden, type LlamaCppRun } fr
 import { readGguf } from '../../src/io/gguf.js';
 import { ggmlReferenceLogits } from './ggml-reference.js';
 import { SKIP as NO_DATA, data } from '../tokenizer/data.js';
+import { trainTinyShakespeare } from '../tiny-trained.js';
 
 await selectBackend('native');
 const peer = await loadLlamaCpp();
@@ -139,14 +140,7 @@ async function compare(path: string, model: DeepSeekLM, prompt: number[], maxNew
 }
 
 test('a dsllm-trained model (byte-level vocabulary) exported to GGUF f32: llama.cpp continues it identically', { skip: SKIP, timeout: 300_000 }, async () => {
-  const text = join(dir, 'shakespeare.txt');
-  writeFileSync(text, readFileSync(data('corpus', 'en', 'tinyshakespeare.txt'), 'utf8').slice(0, 200_000));
-  const config = validateConfig({
-    vocab_size: 320, hidden_size: 64, intermediate_size: 192, num_hidden_layers: 2, num_attention_heads: 4,
-    num_key_value_heads: 2, max_position_embeddings: 256, initializer_range: 0.02,
-  });
-  const run = train({ config, data: [text], out: join(dir, 'run'), steps: 60, batch: 8, seqLen: 64, lr: 3e-3, warmup: 5, evalEvery: 1000, quiet: true, seed: 7 });
-  assert.ok(run.finalLoss < 4.0, `training made progress (loss ${run.finalLoss})`);
+  const run = trainTinyShakespeare(dir, data('corpus', 'en', 'tinyshakespeare.txt'));
   const model = loadModel(run.checkpoint);
   const path = join(dir, 'trained-f32.gguf');
   exportGguf(model, path, { type: 'f32' });
