@@ -102,7 +102,8 @@ export async function run(opts: BenchOptions): Promise<void> {
   emit({ suite: 'infer', case: 'memory-bandwidth', metric: 'read', unit: 'GB/s', ours: bwMed, peer: null, peer_value: null, ratio: null, reps: bw.length, spread: spreadOf(bw) }, opts);
   const wanted = (c: string) => !opts.cases.length || opts.cases.some((w) => c.startsWith(w));
   for (const preset of presets) {
-    if (!fmts.some((f) => wanted(`${preset}-${f}`))) continue;
+    // a preset is built when some case asked for falls under it (`1b`, `1b-f32`, `1b-f32-tg128`)
+    if (opts.cases.length && !fmts.some((f) => opts.cases.some((w) => w.startsWith(`${preset}-${f}`) || `${preset}-${f}`.startsWith(w)))) continue;
     const cfg = validateConfig(PRESETS[preset], preset);
     const base = new DeepSeekLM(cfg, { seed: 1 });  // the peer exports these same weights to GGUF
     const ids = Int32Array.from({ length: 256 }, (_, i) => (i * 7919 + 13) % cfg.vocab_size);

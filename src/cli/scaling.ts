@@ -135,6 +135,7 @@ export function registerScaling(program: Command): void {
       if (o.hyper !== 'isoflop' && o.hyper !== 'fitted') throw new UserError(`--hyper must be isoflop or fitted, got "${o.hyper}"`);
       await selectBackend();
       const v = await verifySweep(dir, { compute: o.compute, factor: o.factor, hyper: o.hyper, log: say });
-      process.stdout.write(JSON.stringify({ compute: v.compute, predicted_bpb: v.predicted.bpb, interval: [v.predicted.lo, v.predicted.hi], actual_bpb: v.actual_bpb, rel_error: v.rel_error, run: v.run.id, ...(v.run.reason ? { reason: v.run.reason } : {}) }) + '\n');
+      process.stdout.write(JSON.stringify({ compute: v.compute, predicted_bpb: v.predicted.bpb, interval: [v.predicted.lo, v.predicted.hi], actual_bpb: v.actual_bpb, rel_error: v.rel_error,
+        predicted_at_minimum_bpb: v.predicted_at_minimum?.bpb ?? null, rel_error_at_minimum: v.rel_error_at_minimum ?? null, run: v.run.id, ...(v.run.reason ? { reason: v.run.reason } : {}) }) + '\n');
     });
 }

@@ -121,6 +121,8 @@ export interface IsoFlopBudget {
   M_opt: number | null;
   D_opt: number | null;
   bpb_min: number | null;
+  /** the lowest bits-per-byte any run of this budget reached */
+  best_bpb: number;
   /** why this budget gives no minimum (too few points, no curvature, minimum outside the sampled range) */
   excluded?: string;
 }
@@ -129,14 +131,21 @@ export interface IsoFlopFit {
   budgets: IsoFlopBudget[];
   modelScale: PowerLawFit;
   dataScale: PowerLawFit;
-  /** bits-per-byte at the IsoFLOP minimum vs C */
+  /**
+   * bits-per-byte of each budget's best run vs C: the law predictions are made with. A trained run is
+   * what `verify` measures, so the law is fitted on trained runs (the paper's Fig. 5 points are
+   * trained models too). A parabola's minimum is a fitted value no run realizes: it sits below the
+   * best run where the profile is parabolic and off it where it is not (kept as lossAtMinimum).
+   */
   loss: PowerLawFit;
+  /** bits-per-byte at the IsoFLOP parabola minima vs C (budgets with a minimum) */
+  lossAtMinimum: PowerLawFit;
 }
 
 /** the minimum of one budget's IsoFLOP profile (paper Fig. 4a) */
 export function isoflopMinimum(C: number, runs: RunResult[]): IsoFlopBudget {
   const points = runs.map((r) => ({ M: r.M, tokens: r.tokens, val_bpb: r.val_bpb as number })).sort((a, b) => a.M - b.M);
-  const out: IsoFlopBudget = { compute: C, points, parabola: null, M_opt: null, D_opt: null, bpb_min: null };
+  const out: IsoFlopBudget = { compute: C, points, parabola: null, M_opt: null, D_opt: null, bpb_min: null, best_bpb: Math.min(...points.map((q) => q.val_bpb)) };
   if (new Set(points.map((p) => p.M)).size < 3) {
     out.excluded = `${points.length} usable run${points.length === 1 ? '' : 's'} at ${new Set(points.map((p) => p.M)).size} model sizes; a parabola in log M needs at least 3`;
     return out;
@@ -153,7 +162,7 @@ export function isoflopMinimum(C: number, runs: RunResult[]): IsoFlopBudget {
   return out;
 }
 
-/** IsoFLOP minima of every budget → M_opt(C), D_opt(C) and the optimal loss vs C (Figs. 4–5) */
+/** IsoFLOP minima of every budget → M_opt(C), D_opt(C), and the loss vs C (Figs. 4–5) */
 export function fitIsoFlop(runs: RunResult[]): IsoFlopFit {
   const budgets = [...byBudget(runs)].map(([C, rs]) => isoflopMinimum(C, rs));
   const good = budgets.filter((b) => b.M_opt !== null);
@@ -166,6 +175,7 @@ export function fitIsoFlop(runs: RunResult[]): IsoFlopFit {
     budgets,
     modelScale: fitPowerLaw(C, good.map((b) => b.M_opt as number), 'M_opt(C)'),
     dataScale: fitPowerLaw(C, good.map((b) => b.D_opt as number), 'D_opt(C)'),
-    loss: fitPowerLaw(C, good.map((b) => b.bpb_min as number), 'bits-per-byte(C)'),
+    loss: fitPowerLaw(budgets.map((b) => b.compute), budgets.map((b) => b.best_bpb), 'bits-per-byte(C) of the best runs'),
+    lossAtMinimum: fitPowerLaw(C, good.map((b) => b.bpb_min as number), 'bits-per-byte(C) at the IsoFLOP minima'),
   };
 }

@@ -66,12 +66,16 @@ export function isoflopFigures(dir: string, f: IsoFlopFit): string[] {
   ];
 }
 
-/** Fig. 5: the optimal bits-per-byte of each budget, the fitted law extended to the prediction, and the verified run */
+/** Fig. 5: the best run's bits-per-byte of each budget (and the parabola minima), the fitted law extended to the prediction, and the verified run */
 export function lossFigure(dir: string, f: IsoFlopFit, prediction: { compute: number; bpb: number } | null, actual: { compute: number; bpb: number } | null): string[] {
   const good = f.budgets.filter((b) => b.bpb_min !== null);
-  const Cs = good.map((b) => b.compute);
+  const Cs = f.budgets.map((b) => b.compute), Cm = good.map((b) => b.compute);
   const hi = Math.max(...Cs, prediction?.compute ?? 0, actual?.compute ?? 0);
-  const series: Series[] = [{ name: 'IsoFLOP minimum', x: Cs, y: good.map((b) => b.bpb_min as number), noLine: true }, lawSeries(f.loss, Math.min(...Cs), hi, 'bpb')];
+  const atMin = lawSeries(f.lossAtMinimum, Math.min(...Cm), hi, 'minima');
+  const series: Series[] = [
+    { name: 'best run', x: Cs, y: f.budgets.map((b) => b.best_bpb), noLine: true }, { ...lawSeries(f.loss, Math.min(...Cs), hi, 'bpb'), dashed: false },
+    { name: 'parabola minimum', x: Cm, y: good.map((b) => b.bpb_min as number), noLine: true, color: '#7f7f7f' }, { ...atMin, color: '#7f7f7f', dashed: true },
+  ];
   if (prediction) series.push({ name: 'prediction', x: [prediction.compute], y: [prediction.bpb], noLine: true, color: '#ff7f0e' });
   if (actual) series.push({ name: 'verified run', x: [actual.compute], y: [actual.bpb], noLine: true, color: '#2ca02c' });
   return writePlot(join(dir, 'fig5-loss-vs-compute.svg'), lineChart(series, { title: 'Fig. 5: bits-per-byte vs compute', xLabel: 'compute C (FLOPs)', yLabel: 'validation bits/byte', logX: true, logY: true }));

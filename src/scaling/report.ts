@@ -10,7 +10,17 @@ import { gridFigures, hyperFigures, isoflopFigures, lossFigure, representationFi
 import { representationFits, type RepresentationFit } from './representations.js';
 
 export interface Prediction { compute: number; bpb: number; lo: number; hi: number }
-export interface VerifyRecord { compute: number; predicted: Prediction; actual_bpb: number | null; rel_error: number | null; run: RunResult }
+export interface VerifyRecord {
+  compute: number;
+  /** by the law through each budget's best run (IsoFlopFit.loss) */
+  predicted: Prediction;
+  actual_bpb: number | null;
+  rel_error: number | null;
+  /** by the law through the IsoFLOP parabola minima, for comparison */
+  predicted_at_minimum?: Prediction;
+  rel_error_at_minimum?: number | null;
+  run: RunResult;
+}
 
 export interface SweepFits {
   runs: number;
@@ -21,13 +31,15 @@ export interface SweepFits {
   isoflop_error?: string;
   /** bits-per-byte predicted by the loss law at `predict_factor` × the largest IsoFLOP budget */
   prediction: Prediction | null;
+  /** the same by the law through the parabola minima */
+  predictionAtMinimum: Prediction | null;
   /** the loss law with compute counted as M·D, 6N1·D, 6N2·D (App. A.2) */
   representations: RepresentationFit[];
 }
 
 export function fitSweep(runs: RunResult[], predictFactor = 4, verified: RunResult | null = null): SweepFits {
   const { ok, excluded } = usableRuns(runs.filter((r) => r.kind !== 'verify'));
-  const out: SweepFits = { runs: runs.length, excluded, hyper: null, isoflop: null, prediction: null, representations: [] };
+  const out: SweepFits = { runs: runs.length, excluded, hyper: null, isoflop: null, prediction: null, predictionAtMinimum: null, representations: [] };
   try { out.representations = representationFits(runs, verified); } catch { /* too few or degenerate points: the IsoFLOP error says why */ }
   const grid = ok.filter((r) => r.kind === 'grid'), iso = ok.filter((r) => r.kind === 'isoflop');
   if (grid.length) { try { out.hyper = fitHyper(grid); } catch (e) { out.hyper_error = (e as Error).message; } }
@@ -35,11 +47,16 @@ export function fitSweep(runs: RunResult[], predictFactor = 4, verified: RunResu
     try {
       out.isoflop = fitIsoFlop(iso);
       const C = predictFactor * Math.max(...iso.map((r) => r.compute));
-      const p = predict(out.isoflop.loss, C);
-      out.prediction = { compute: C, bpb: p.value, lo: p.lo, hi: p.hi };
+      out.prediction = predictionAt(out.isoflop.loss, C);
+      out.predictionAtMinimum = predictionAt(out.isoflop.lossAtMinimum, C);
     } catch (e) { out.isoflop_error = (e as Error).message; }
   }
   return out;
+}
+
+export function predictionAt(f: PowerLawFit, C: number): Prediction {
+  const p = predict(f, C);
+  return { compute: C, bpb: p.value, lo: p.lo, hi: p.hi };
 }
 
 const law = (f: PowerLawFit) => `${f.coef.toPrecision(4)} · C^${f.exp.toFixed(4)}`;
@@ -59,7 +76,8 @@ function markdown(dir: string, runs: RunResult[], fits: SweepFits, figs: string[
   if (fits.isoflop) {
     L.push(`| M_opt(C) | ${law(fits.isoflop.modelScale)} | ${paper(PAPER_LAWS.modelScale)} | ${ci(fits.isoflop.modelScale)} |`);
     L.push(`| D_opt(C) | ${law(fits.isoflop.dataScale)} | ${paper(PAPER_LAWS.dataScale)} | ${ci(fits.isoflop.dataScale)} |`);
-    L.push(`| bits/byte(C) | ${law(fits.isoflop.loss)} | not given | ${ci(fits.isoflop.loss)} |`);
+    L.push(`| bits/byte(C), best run per budget | ${law(fits.isoflop.loss)} | not given | ${ci(fits.isoflop.loss)} |`);
+    L.push(`| bits/byte(C), parabola minima | ${law(fits.isoflop.lossAtMinimum)} | not given | ${ci(fits.isoflop.lossAtMinimum)} |`);
   }
   L.push('');
   if (fits.hyper_error) L.push(`Hyper-parameter laws not fitted: ${fits.hyper_error}`, '');
@@ -67,8 +85,8 @@ function markdown(dir: string, runs: RunResult[], fits: SweepFits, figs: string[
   if (fits.isoflop) {
     const a = fits.isoflop.modelScale.exp, b = fits.isoflop.dataScale.exp;
     L.push(`Allocation exponents a = ${a.toFixed(3)}, b = ${b.toFixed(3)} (paper, current data: 0.524 / 0.476; early data 0.450 / 0.550; OpenWebText2 0.578 / 0.422).`, '');
-    L.push('### IsoFLOP minima', '', '| C | runs | M_opt | D_opt | min bits/byte | note |', '|---|---|---|---|---|---|');
-    for (const b of fits.isoflop.budgets) L.push(`| ${b.compute.toExponential(2)} | ${b.points.length} | ${b.M_opt?.toExponential(3) ?? '–'} | ${b.D_opt?.toExponential(3) ?? '–'} | ${b.bpb_min?.toFixed(4) ?? '–'} | ${b.excluded ?? ''} |`);
+    L.push('### IsoFLOP minima', '', '| C | runs | M_opt | D_opt | parabola min bits/byte | best run bits/byte | note |', '|---|---|---|---|---|---|---|');
+    for (const b of fits.isoflop.budgets) L.push(`| ${b.compute.toExponential(2)} | ${b.points.length} | ${b.M_opt?.toExponential(3) ?? '–'} | ${b.D_opt?.toExponential(3) ?? '–'} | ${b.bpb_min?.toFixed(4) ?? '–'} | ${b.best_bpb.toFixed(4)} | ${b.excluded ?? ''} |`);
     L.push('');
   }
   if (fits.hyper) {
@@ -77,11 +95,13 @@ function markdown(dir: string, runs: RunResult[], fits: SweepFits, figs: string[
     L.push('');
   }
   if (fits.prediction) {
-    const p = fits.prediction;
-    L.push('## Prediction', '', `At C = ${p.compute.toExponential(2)} the loss law predicts ${p.bpb.toFixed(4)} bits/byte (95% prediction interval ${p.lo.toFixed(4)} … ${p.hi.toFixed(4)}).`);
+    const p = fits.prediction, q = fits.predictionAtMinimum;
+    L.push('## Prediction', '', `At C = ${p.compute.toExponential(2)} the loss law through each budget's best run predicts **${p.bpb.toFixed(4)}** bits/byte (95% prediction interval ${p.lo.toFixed(4)} … ${p.hi.toFixed(4)}).` +
+      (q ? ` The law through the IsoFLOP parabola minima (fitted values, not trained runs) predicts ${q.bpb.toFixed(4)} (${q.lo.toFixed(4)} … ${q.hi.toFixed(4)}).` : ''));
     if (verify) {
+      const atMin = q && verify.actual_bpb !== null ? ` (the parabola-minima law: ${(((verify.actual_bpb - q.bpb) / q.bpb) * 100).toFixed(2)}%)` : '';
       L.push(`Verified: a model of M = ${verify.run.M.toExponential(3)} (${verify.run.n_layer}×${verify.run.d_model}) trained on ${verify.run.tokens} tokens at that budget reached ` +
-        (verify.actual_bpb !== null ? `**${verify.actual_bpb.toFixed(4)}** bits/byte: predicted vs actual differ by **${((verify.rel_error as number) * 100).toFixed(2)}%**.` : `no result (${verify.run.reason}).`));
+        (verify.actual_bpb !== null ? `**${verify.actual_bpb.toFixed(4)}** bits/byte: predicted vs actual differ by **${((verify.rel_error as number) * 100).toFixed(2)}%**${atMin}.` : `no result (${verify.run.reason}).`));
     } else L.push(`Check it with \`dsllm scaling verify ${dir}\`.`);
     L.push('');
   }

@@ -1,13 +1,14 @@
 // `dsllm scaling verify <dir>`: trains the budget the sweep's loss law predicts (by default 4× its
 // largest IsoFLOP budget) with the fitted M_opt(C) shape and the fitted (or the sweep's) η and B,
-// then records predicted vs actual bits-per-byte in verify.json and the report.
+// then records predicted (by the law through each budget's best run, and by the one through the
+// parabola minima) vs actual bits-per-byte in verify.json and the report.
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic.js';
 import { evalLaw, etaOpt, batchTokensOpt } from './laws.js';
-import { predict, FitError, type RunResult } from './fit.js';
-import { fitSweep, writeReport, type VerifyRecord } from './report.js';
+import { FitError, type RunResult } from './fit.js';
+import { fitSweep, predictionAt, writeReport, type VerifyRecord } from './report.js';
 import { makeJob, shapeOptions, type SweepSpec } from './spec.js';
 import { searchShape } from './shape.js';
 import { readSweepResults, runDirOf, spawnJob } from './sweep.js';
@@ -42,8 +43,8 @@ export async function verifySweep(dir: string, o: VerifyOptions = {}): Promise<V
     how = 'the IsoFLOP runs\' η and B rule';
   }
   const job = makeJob(spec, 'verify', C, shape.config, bt, lr);
-  const p = predict(fits.isoflop.loss, C);
-  o.log?.(`verify: C = ${C.toExponential(3)}, model ${shape.n_layer}×${shape.d_model} (M = ${shape.M.toExponential(3)}), ${job.steps} steps of ${job.batch_tokens} tokens, η ${lr.toExponential(2)} (${how}); predicted ${p.value.toFixed(4)} bits/byte`);
+  const p = predictionAt(fits.isoflop.loss, C), q = predictionAt(fits.isoflop.lossAtMinimum, C);
+  o.log?.(`verify: C = ${C.toExponential(3)}, model ${shape.n_layer}×${shape.d_model} (M = ${shape.M.toExponential(3)}), ${job.steps} steps of ${job.batch_tokens} tokens, η ${lr.toExponential(2)} (${how}); predicted ${p.bpb.toFixed(4)} bits/byte (parabola-minima law ${q.bpb.toFixed(4)})`);
   const dataPath = join(dir, 'data.txt');
   prepareSweepData(spec.data, spec.max_bytes, spec.seed, dataPath); // written by the sweep; again only if missing
   const runDir = runDirOf(dir, job.id);
@@ -51,8 +52,8 @@ export async function verifySweep(dir: string, o: VerifyOptions = {}): Promise<V
   if (!r || r.status !== 'ok') r = await spawnJob(job, runDir, dataPath, availableParallelism());
   const actual = r.status === 'ok' ? r.val_bpb : null;
   const rec: VerifyRecord = {
-    compute: C, predicted: { compute: C, bpb: p.value, lo: p.lo, hi: p.hi }, actual_bpb: actual,
-    rel_error: actual !== null ? (actual - p.value) / p.value : null, run: r,
+    compute: C, predicted: p, actual_bpb: actual, rel_error: actual !== null ? (actual - p.bpb) / p.bpb : null,
+    predicted_at_minimum: q, rel_error_at_minimum: actual !== null ? (actual - q.bpb) / q.bpb : null, run: r,
   };
   writeFileAtomic(join(dir, 'verify.json'), JSON.stringify(rec, null, 2) + '\n');
   writeReport(dir);

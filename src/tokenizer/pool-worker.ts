@@ -1,11 +1,10 @@
-// A TokenizerPool thread: loads the tokenizer, then encodes each chunk of texts it is sent into one
-// id buffer (no buffer per text) and sends back the ids and each text's count.
+// A TokenizerPool thread: loads the tokenizer, then encodes each chunk it is sent (its texts joined
+// into one string, with their lengths) into one id buffer and sends back the ids and each text's count.
 import { parentPort, workerData } from 'node:worker_threads';
 import { Tokenizer } from './tokenizer.js';
 import { loadTokenizer } from './formats/load.js';
 import { IdBuffer } from './id-buffer.js';
-import type { PoolSource } from './pool.js';
-import type { EncodeOptions } from './tokenizer.js';
+import type { ChunkRequest, PoolSource } from './pool.js';
 
 let tok: Tokenizer;
 try {
@@ -15,13 +14,18 @@ try {
 } catch (e) {
   parentPort!.postMessage({ error: (e as Error).message });
 }
-parentPort!.on('message', (m: { texts: string[]; opts: EncodeOptions }) => {
+const all = new IdBuffer(1 << 14);  // reused: only the ids sent back are a new buffer
+parentPort!.on('message', (m: ChunkRequest) => {
   try {
-    const all = new IdBuffer(1 << 16);
-    const lens = new Uint32Array(m.texts.length);
-    m.texts.forEach((t, i) => { const before = all.n; tok.appendEncoded(t, all, m.opts); lens[i] = all.n - before; });
+    all.n = 0;
+    const counts = new Uint32Array(m.lens.length);
+    for (let i = 0, at = 0; i < m.lens.length; at += m.lens[i], i++) {
+      const before = all.n;
+      tok.appendEncoded(m.text.substring(at, at + m.lens[i]), all, m.opts);
+      counts[i] = all.n - before;
+    }
     const ids = all.a.slice(0, all.n);
-    parentPort!.postMessage({ ids, lens }, [ids.buffer, lens.buffer]);
+    parentPort!.postMessage({ ids, counts }, [ids.buffer, counts.buffer]);
   } catch (e) {
     parentPort!.postMessage({ error: (e as Error).message });
   }

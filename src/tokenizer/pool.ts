@@ -1,16 +1,30 @@
 // Batch encoding in worker threads. Each worker loads the tokenizer once (from its file, or from a
-// spec sent by structured clone). A batch is cut into chunks of about CHUNK_CHARS characters that the
-// workers take as they finish, two in flight per worker: cloning texts to a worker and slicing the
-// returned ids are serial work on this thread, and pipelining hides it behind the workers' encoding.
-// Ids come back as transferred buffers.
+// spec sent by structured clone). A batch is cut into chunks that the workers take as they finish,
+// two in flight per worker, so the serial work on this thread hides behind the workers' encoding.
+// The serial work is kept to a few copies per chunk: a chunk travels as one joined string and its
+// texts' lengths (cloning one long string is a copy; cloning tens of thousands of short ones is
+// not), and its ids come back as one transferred buffer with one count per text.
+// Chunks stay under 32k characters (64 KB as UTF-16): V8 puts larger strings in its large-object
+// space, a fresh mapping per string on both sides whose first touch page-faults; with 128k-character
+// chunks that cost this thread ~40 ms per 3 MB batch (5× the rest of its work) and capped two
+// workers at ~1.5× one.
+// encodeBatchFlat returns all ids in one buffer with offsets, making no object per text;
+// encodeBatch cuts that into one view per text.
 import { Worker } from 'node:worker_threads';
 import type { EncodeOptions, TokenizerSpec } from './tokenizer.js';
 
-const CHUNK_CHARS = 1 << 17;
+const CHUNK_CHARS = 1 << 15;
+const MIN_CHUNK_CHARS = 1 << 12;
+const CHUNKS_PER_WORKER = 8;
 
 export interface PoolSource { path?: string; spec?: TokenizerSpec }
 
-interface Reply { ids?: Uint32Array; lens?: Uint32Array; error?: string }
+/** A chunk as sent to a worker: its texts joined, and each text's length in UTF-16 units. */
+export interface ChunkRequest { text: string; lens: Uint32Array; opts: EncodeOptions }
+export interface ChunkReply { ids?: Uint32Array; counts?: Uint32Array; error?: string }
+
+/** The ids of a batch: text i is ids[offsets[i] .. offsets[i + 1]). */
+export interface FlatIds { ids: Uint32Array; offsets: Uint32Array }
 
 export class TokenizerPool {
   /** the batch in progress: batches run one after another (replies carry no batch id) */
@@ -30,20 +44,22 @@ export class TokenizerPool {
 
   get threads(): number { return this.workers.length; }
 
-  /** ids of each text, in order. */
-  encodeBatch(texts: string[], opts: EncodeOptions = {}): Promise<Uint32Array[]> {
+  /** ids of each text, in order (views into one buffer). */
+  async encodeBatch(texts: string[], opts: EncodeOptions = {}): Promise<Uint32Array[]> {
+    const { ids, offsets } = await this.encodeBatchFlat(texts, opts);
+    return texts.map((_, i) => ids.subarray(offsets[i], offsets[i + 1]));
+  }
+
+  /** ids of all texts in one buffer, text i at offsets[i] .. offsets[i + 1]: no object per text. */
+  encodeBatchFlat(texts: string[], opts: EncodeOptions = {}): Promise<FlatIds> {
     const run = this.last.then(() => this.encodeNow(texts, opts), () => this.encodeNow(texts, opts));
     this.last = run.catch(() => undefined);
     return run;
   }
 
-  private async encodeNow(texts: string[], opts: EncodeOptions): Promise<Uint32Array[]> {
-    const chunks: [number, number][] = [];
-    for (let a = 0, acc = 0, i = 0; i < texts.length; i++) {
-      acc += texts[i].length;
-      if (acc >= CHUNK_CHARS || i === texts.length - 1) { chunks.push([a, i + 1]); a = i + 1; acc = 0; }
-    }
-    const out: Uint32Array[] = new Array(texts.length);
+  private async encodeNow(texts: string[], opts: EncodeOptions): Promise<FlatIds> {
+    const chunks = cutChunks(texts, this.workers.length);
+    const replies: Required<Omit<ChunkReply, 'error'>>[] = new Array(chunks.length);
     let next = 0;
     await Promise.all(this.workers.map((w) => new Promise<void>((resolve, reject) => {
       const sent: number[] = [];  // chunk indices in flight on this worker, oldest first
@@ -51,15 +67,17 @@ export class TokenizerPool {
         if (next >= chunks.length) return;
         const k = next++;
         sent.push(k);
-        w.postMessage({ texts: texts.slice(chunks[k][0], chunks[k][1]), opts });
+        const [a, b] = chunks[k];
+        const lens = new Uint32Array(b - a);
+        for (let i = a; i < b; i++) lens[i - a] = texts[i].length;
+        const req: ChunkRequest = { text: texts.slice(a, b).join(''), lens, opts };
+        w.postMessage(req, [lens.buffer]);
       };
       const done = (err?: Error) => { w.off('message', onMsg); w.off('error', onErr); if (err) reject(err); else resolve(); };
-      const onMsg = (m: Reply) => {
+      const onMsg = (m: ChunkReply) => {
         if (m.error) { done(new Error(m.error)); return; }
-        send();  // keep two chunks in flight before slicing this one's ids
-        const k = sent.shift()!;
-        let o = 0, t = chunks[k][0];
-        for (const n of m.lens!) { out[t++] = m.ids!.subarray(o, o + n); o += n; }
+        send();  // keep two chunks in flight
+        replies[sent.shift()!] = { ids: m.ids!, counts: m.counts! };
         if (sent.length === 0) done();
       };
       const onErr = (e: Error) => done(e);
@@ -68,10 +86,36 @@ export class TokenizerPool {
       send(); send();
       if (sent.length === 0) done();
     })));
-    return out;
+    return joinReplies(texts.length, replies);
   }
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
+}
+
+/** [first, end) text ranges of about total/(workers·CHUNKS_PER_WORKER) characters each */
+function cutChunks(texts: string[], workers: number): [number, number][] {
+  let total = 0;
+  for (const t of texts) total += t.length;
+  const target = Math.min(CHUNK_CHARS, Math.max(MIN_CHUNK_CHARS, Math.ceil(total / (workers * CHUNKS_PER_WORKER))));
+  const chunks: [number, number][] = [];
+  for (let a = 0, acc = 0, i = 0; i < texts.length; i++) {
+    acc += texts[i].length;
+    if (acc >= target || i === texts.length - 1) { chunks.push([a, i + 1]); a = i + 1; acc = 0; }
+  }
+  return chunks;
+}
+
+function joinReplies(nTexts: number, replies: { ids: Uint32Array; counts: Uint32Array }[]): FlatIds {
+  let total = 0;
+  for (const r of replies) total += r.ids.length;
+  const ids = new Uint32Array(total), offsets = new Uint32Array(nTexts + 1);
+  let o = 0, t = 0;
+  for (const r of replies) {
+    ids.set(r.ids, o);
+    for (const n of r.counts) { offsets[t++] = o; o += n; }
+  }
+  offsets[t] = o;
+  return { ids, offsets };
 }

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expandRuns, parseSpec } from '../../src/scaling/spec.js';
 import { writeReport } from '../../src/scaling/report.js';
-import type { RunResult } from '../../src/scaling/fit.js';
+import { fitPowerLaw, type RunResult } from '../../src/scaling/fit.js';
+import { evalLaw } from '../../src/scaling/laws.js';
 import { Rng } from '../../src/util/rng.js';
 
 const CLI = 'dist/src/cli/index.js';
@@ -107,6 +108,13 @@ test('report on planted results: every figure, fitted exponents next to the pape
   assert.ok(Math.abs((fits.isoflop?.modelScale.exp as number) - a) / a < 0.02);
   assert.ok(Math.abs((fits.hyper?.eta.exp as number) + 0.125) < 0.0025);
   assert.ok(fits.prediction && fits.prediction.compute === 4e18 && fits.prediction.lo < fits.prediction.bpb);
+  // the headline loss law runs through each budget's best run; the parabola minima have their own law
+  for (const b of fits.isoflop!.budgets) assert.equal(b.best_bpb, Math.min(...b.points.map((q) => q.val_bpb)));
+  const best = fits.isoflop!.budgets.map((b) => b.best_bpb), Cs = fits.isoflop!.budgets.map((b) => b.compute);
+  const direct = fitPowerLaw(Cs, best, 'best runs');
+  assert.ok(Math.abs(fits.isoflop!.loss.exp - direct.exp) < 1e-12 && Math.abs(fits.isoflop!.loss.coef / direct.coef - 1) < 1e-12);
+  Cs.forEach((C, i) => assert.ok(Math.abs(evalLaw(fits.isoflop!.loss, C) / best[i] - 1) < 0.03, `best-run law at C=${C}: ${evalLaw(fits.isoflop!.loss, C)} vs ${best[i]}`));
+  assert.ok(fits.predictionAtMinimum && fits.predictionAtMinimum.bpb < fits.prediction.bpb, 'on these parabolic profiles the minima lie below the best runs');
   const md = readFileSync(join(dir, 'report.md'), 'utf8');
   assert.match(md, /\| M_opt\(C\) \| .* \| 0\.1715 · C\^0\.5243 \|/);
   assert.match(md, /nan-run \| validation bits-per-byte is null/);
@@ -135,6 +143,9 @@ test('verify: trains the predicted budget with the fitted M_opt shape and record
   assert.ok(Math.abs(v.predicted_bpb - 6 * 16 ** -0.05) / v.predicted_bpb < 0.01, `predicted ${v.predicted_bpb}`);
   assert.ok(v.actual_bpb > 0.5 && v.actual_bpb < 8.5, `actual ${v.actual_bpb}`);
   assert.ok(Math.abs(v.rel_error - (v.actual_bpb - v.predicted_bpb) / v.predicted_bpb) < 1e-12);
+  // the planted profiles are symmetric in ln M around a sampled size, so the parabola minima equal the best runs
+  assert.ok(Math.abs(v.predicted_at_minimum_bpb - v.predicted_bpb) / v.predicted_bpb < 1e-6, `at minimum ${v.predicted_at_minimum_bpb}`);
+  assert.ok(Math.abs(v.rel_error_at_minimum - (v.actual_bpb - v.predicted_at_minimum_bpb) / v.predicted_at_minimum_bpb) < 1e-12);
   assert.ok(existsSync(join(dir, 'verify.json')) && existsSync(join(dir, 'fig5-loss-vs-compute.svg')));
   const md = readFileSync(join(dir, 'report.md'), 'utf8');
   assert.match(md, /Verified: a model of M = .* predicted vs actual differ by/);

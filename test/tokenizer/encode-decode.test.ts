@@ -61,7 +61,7 @@ test('a 100 kB string without split points encodes fast (no quadratic merge loop
 test('worker pool: batch ids equal single-thread ids, in order', { skip: SKIP }, async () => {
   const tok = tokenizerOf('cl100k_base');
   const docs = readFileSync(data('corpus', 'en', 'tinyshakespeare.txt'), 'utf8').slice(0, 200_000).split('\n');
-  // texts travel as one UTF-8 buffer: Chinese, emoji (surrogate pairs), lone surrogates, empty texts
+  // texts travel joined into one string per chunk: Chinese, emoji (surrogate pairs), lone surrogates, empty texts
   docs.push(...readFileSync(data('corpus', 'zh', 'song_ci.txt'), 'utf8').slice(0, 20_000).split('\n'),
     '', 'a\uD83D\uDE00b', 'lone \uD800 high', 'lone \uDC00 low\uD83D', '', '<|endoftext|> special');
   const pool = await TokenizerPool.create({ path: 'cl100k_base' }, 2);
@@ -69,6 +69,12 @@ test('worker pool: batch ids equal single-thread ids, in order', { skip: SKIP },
     const got = await pool.encodeBatch(docs);
     assert.equal(got.length, docs.length);
     docs.forEach((d, i) => assert.deepEqual(Array.from(got[i]), Array.from(tok.encode(d)), `doc ${i}`));
+    // the flat form: one buffer, text i at offsets[i] .. offsets[i + 1]
+    const flat = await pool.encodeBatchFlat(docs);
+    assert.equal(flat.offsets.length, docs.length + 1);
+    assert.equal(flat.offsets[docs.length], flat.ids.length);
+    docs.forEach((_, i) => assert.deepEqual(Array.from(flat.ids.subarray(flat.offsets[i], flat.offsets[i + 1])), Array.from(got[i]), `flat doc ${i}`));
+    assert.deepEqual(await pool.encodeBatchFlat([]), { ids: new Uint32Array(0), offsets: new Uint32Array(1) });
     // batches issued together come back whole and in order
     const [again, withSpecial] = await Promise.all([pool.encodeBatch(docs.slice(0, 500)), pool.encodeBatch(docs.slice(-3), { special: 'all' })]);
     again.forEach((ids, i) => assert.deepEqual(Array.from(ids), Array.from(got[i]), `concurrent batch doc ${i}`));
