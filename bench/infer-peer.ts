@@ -1,6 +1,7 @@
 // The llama.cpp peer of the infer suite (bench/infer.ts loads this module when present): the bench's
 // model exported to GGUF in the same format (io/gguf-export.ts, ggml-exact quantization), run by
-// node-llama-cpp; pp256 and tg128 measured together, the better of 1 and 2 threads (BENCH.md).
+// node-llama-cpp; pp256 and tg128 measured together, as many reps as ours (median after a warm-up),
+// the better of 1 and 2 threads (BENCH.md).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,7 +26,7 @@ export const inferPeer: InferPeer = {
       const dir = mkdtempSync(join(tmpdir(), 'dsllm-infer-peer-'));
       const path = join(dir, `model-${fmt}.gguf`);
       exportGguf(model, path, { type: fmt });
-      e = { dir, speed: llamaCppSpeed(path, { pp: 256, tg: 128, threads: [1, 2], reps: Math.max(1, Math.min(reps, 3)) }), used: new Set() };
+      e = { dir, speed: llamaCppSpeed(path, { pp: 256, tg: 128, threads: [1, 2], reps }), used: new Set() };
       byFmt.set(fmt, e);
     }
     try {

@@ -5,6 +5,7 @@
 import type * as NodeLlamaCpp from 'node-llama-cpp';
 import type { ControlledEvaluateInputItem, Token } from 'node-llama-cpp';
 import { readGguf } from '../src/io/gguf.js';
+import { median } from './common.js';
 
 type Mod = typeof NodeLlamaCpp;
 type Llama = Awaited<ReturnType<Mod['getLlama']>>;
@@ -113,15 +114,16 @@ export async function llamaCppLastHidden(path: string, ids: readonly number[]): 
 }
 
 export interface LlamaCppSpeed {
-  /** prompt processing of `pp` tokens in one batch, tokens/s (best over reps and thread counts) */
+  /** prompt processing of `pp` tokens in one batch, tokens/s (median of reps, better thread count) */
   pp: number; ppThreads: number;
-  /** greedy generation of `tg` tokens one at a time, tokens/s */
+  /** greedy generation of `tg` tokens one at a time, tokens/s (median of reps, better thread count) */
   tg: number; tgThreads: number;
 }
 
 /**
- * pp/tg tokens/s of llama.cpp on a GGUF file, the better of each thread count (BENCH.md: on 2 cores
- * node's own threads compete with ggml's spinning workers, so 1 thread can win at generation).
+ * pp/tg tokens/s of llama.cpp on a GGUF file, measured as ours is: one warm-up run, then the median
+ * of `reps` runs at each thread count, and the better thread count (BENCH.md: on 2 cores node's own
+ * threads compete with ggml's spinning workers, so 1 thread can win at generation).
  */
 export async function llamaCppSpeed(path: string, opts: { pp?: number; tg?: number; threads?: number[]; reps?: number } = {}): Promise<LlamaCppSpeed> {
   const peer = await loadLlamaCpp();
@@ -136,12 +138,12 @@ export async function llamaCppSpeed(path: string, opts: { pp?: number; tg?: numb
       const ctx = await model.createContext({ contextSize: Math.max(512, pp + tg + 8), batchSize: Math.max(pp, 32), threads, flashAttention: false });
       try {
         const seq = ctx.getSequence();
-        for (let r = 0; r < reps; r++) {
+        const ppRates: number[] = [], tgRates: number[] = [];
+        for (let r = 0; r <= reps; r++) {  // run 0 warms up
           await seq.clearHistory();
           let t0 = performance.now();
           await seq.evaluateWithoutGeneratingNewTokens(prompt);
-          const ppRate = pp / ((performance.now() - t0) / 1000);
-          if (ppRate > best.pp) { best.pp = ppRate; best.ppThreads = threads; }
+          if (r > 0) ppRates.push(pp / ((performance.now() - t0) / 1000));
           await seq.clearHistory();
           let n = 0;
           t0 = performance.now();
@@ -149,9 +151,11 @@ export async function llamaCppSpeed(path: string, opts: { pp?: number; tg?: numb
             void tok;
             if (++n >= tg) break;
           }
-          const tgRate = n / ((performance.now() - t0) / 1000);
-          if (tgRate > best.tg) { best.tg = tgRate; best.tgThreads = threads; }
+          if (r > 0) tgRates.push(n / ((performance.now() - t0) / 1000));
         }
+        const ppRate = median(ppRates), tgRate = median(tgRates);
+        if (ppRate > best.pp) { best.pp = ppRate; best.ppThreads = threads; }
+        if (tgRate > best.tg) { best.tg = tgRate; best.tgThreads = threads; }
       } finally {
         await ctx.dispose();
       }

@@ -168,6 +168,8 @@ static inline void StoreRow(float* c, const __m512* acc, int nr, __m512 va, floa
   "vmovaps (%[b]), %%zmm28\n\t" \
   "vmovaps 64(%[b]), %%zmm29\n\t" \
   "prefetcht0 512(%[a])\n\t"   \
+  "prefetcht1 (%[pf])\n\t"     \
+  "add %[ps], %[pf]\n\t"        \
   DSLLM_F_##n(op, bc)          \
   "add $56, %[a]\n\t"          \
   "add $128, %[b]\n\t"         \
@@ -182,14 +184,18 @@ static inline void StoreRow(float* c, const __m512* acc, int nr, __m512 va, floa
       "xmm30", "xmm31"
 
 // k loop of R rows: kc steps (f32) or k pairs (bf16) over 4-byte A and B elements. The
-// accumulators start at zero, or with LOAD from `tile`.
+// accumulators start at zero, or with LOAD from `tile`. Each step also prefetches one line of a
+// caller's stream into L2 (pf, advancing ps bytes per step).
 template <int R, bool BF16, bool LOAD>
-static void KLoop(int64_t kc, const void* A, const void* B, float* tile);
+static void KLoop(int64_t kc, const void* A, const void* B, float* tile, const char* pf, int64_t ps);
 #define DSLLM_KLOOP_ONE(n, bf16, load, init, op, bc)                                             \
   template <>                                                                                     \
-  void KLoop<n, bf16, load>(int64_t kc, const void* A, const void* B, float* tile) {              \
+  void KLoop<n, bf16, load>(int64_t kc, const void* A, const void* B, float* tile, const char* pf,  \
+                            int64_t ps) {                                                         \
     asm volatile(DSLLM_KLOOP(n, init, op, bc)                                                     \
-                 : [a] "+r"(A), [b] "+r"(B), [k] "+r"(kc) : [t] "r"(tile) : DSLLM_CLOBBERS);      \
+                 : [a] "+r"(A), [b] "+r"(B), [k] "+r"(kc), [pf] "+r"(pf)                           \
+                 : [t] "r"(tile), [ps] "r"(ps)                                                     \
+                 : DSLLM_CLOBBERS);                                                                \
   }
 #if defined(__AVX512BF16__)
 #define DSLLM_KLOOP_BF16(n)                                                    \
@@ -226,7 +232,7 @@ static inline void UpdateC(const float* tile, float* C, int64_t ldc, int mr, int
   }
 }
 
-using KLoopFn = void (*)(int64_t, const void*, const void*, float*);
+using KLoopFn = void (*)(int64_t, const void*, const void*, float*, const char*, int64_t);
 template <bool BF16, bool LOAD>
 static KLoopFn KLoopFor(int rows) {
   static const KLoopFn table[15] = {
@@ -243,9 +249,10 @@ static KLoopFn KLoopFor(int rows) {
 #endif
 
 // A panel [units][14], B panel [units][32] of f32 (BF16: u32 pairs); writes rows < mr, columns < nr of C.
+// pf/ps: the stream to fetch into L2 while the k loop runs, one line per step (see KLoop).
 template <bool BF16>
 static void KernelAsm(int64_t units, const void* A, const void* B, float* C, int64_t ldc, int mr, int nr, float alpha,
-                      float beta) {
+                      float beta, const char* pf, int64_t ps) {
   alignas(64) float tile[kMR * kNR];
   int64_t head = units > DSLLM_CTAIL ? units - DSLLM_CTAIL : 0;
   for (int i = 0; i < kMR && i < mr; ++i) {  // from L3/DRAM to L2 while the k loop runs
@@ -253,8 +260,8 @@ static void KernelAsm(int64_t units, const void* A, const void* B, float* C, int
     _mm_prefetch((const char*)(C + i * ldc + kNR - 1), _MM_HINT_T1);
   }
   if (head > 0) {
-    if (mr >= kMR) KLoop<kMR, BF16, false>(head, A, B, tile);
-    else KLoopFor<BF16, false>(mr)(head, A, B, tile);
+    if (mr >= kMR) KLoop<kMR, BF16, false>(head, A, B, tile, pf, ps);
+    else KLoopFor<BF16, false>(mr)(head, A, B, tile, pf, ps);
   }
   for (int i = 0; i < kMR && i < mr; ++i) {
     DSLLM_CPF(C + i * ldc);
@@ -263,11 +270,11 @@ static void KernelAsm(int64_t units, const void* A, const void* B, float* C, int
   const char* a = (const char*)A + head * kMR * 4;
   const char* b = (const char*)B + head * kNR * 4;
   if (head > 0) {
-    if (mr >= kMR) KLoop<kMR, BF16, true>(units - head, a, b, tile);
-    else KLoopFor<BF16, true>(mr)(units - head, a, b, tile);
+    if (mr >= kMR) KLoop<kMR, BF16, true>(units - head, a, b, tile, pf + head * ps, ps);
+    else KLoopFor<BF16, true>(mr)(units - head, a, b, tile, pf + head * ps, ps);
   } else {
-    if (mr >= kMR) KLoop<kMR, BF16, false>(units, a, b, tile);
-    else KLoopFor<BF16, false>(mr)(units, a, b, tile);
+    if (mr >= kMR) KLoop<kMR, BF16, false>(units, a, b, tile, pf, ps);
+    else KLoopFor<BF16, false>(mr)(units, a, b, tile, pf, ps);
   }
   UpdateC(tile, C, ldc, mr, nr, alpha, beta);
 }
