@@ -2,7 +2,9 @@
 // generation (tg128: 128 single-token steps from an empty cache), as llama-bench measures them, for
 // presets micro and small (1b with --case 1b; --quick: micro only) with f32, q8_0 and q4_0 weights (random, fixed
 // seed). Cases `<preset>-<fmt>-<pp256|tg128>`, tok/s, against the llama.cpp peer on the same weights
-// when one is plugged in (see InferPeer below); ours is the better of 1 and 2 threads (noted). Every tg128 case also reports the decode's weight
+// when one is plugged in (see InferPeer below). Both sides are timed alternately, one repetition each
+// in turn after one warm-up each, at 1 and 2 threads; each side's figure is its median at its better
+// thread count (noted), so a change in the load of this shared machine hits both. Every tg128 case also reports the decode's weight
 // traffic, bytes of weights per token × tokens/s, against the memory bandwidth measured in the same
 // run (a threaded read of 1 GiB): the fraction of the bandwidth bound decoding reaches.
 import type { BenchOptions, BenchRow } from './common.js';
@@ -23,9 +25,11 @@ export type InferTest = 'pp256' | 'tg128';
  */
 export interface InferPeer {
   name: string;
-  /** tokens/s of llama.cpp on `model` stored as fmt (a GGUF export of it), or null with a reason */
-  measure(model: DeepSeekLM, fmt: InferFormat, test: InferTest, reps: number): Promise<{ value: number | null; why?: string }>;
+  /** llama.cpp on `model` stored as fmt (a GGUF export of it), or why it cannot run */
+  open(model: DeepSeekLM, fmt: InferFormat): Promise<PeerRun | { why: string }>;
 }
+/** one timed repetition per call, tokens/s */
+export interface PeerRun { rep(test: InferTest, threads: number): Promise<number>; close(): Promise<void> }
 
 async function loadPeer(): Promise<InferPeer | null> {
   const path = './infer-peer.js';  // a variable: the module is optional
@@ -55,37 +59,38 @@ export function measureBandwidth(reps: number): number[] {
   return out;
 }
 
-function timePrefill(m: InferenceModel, ids: Int32Array, reps: number): number[] {
-  const out: number[] = [];
-  for (let r = 0; r <= reps; r++) {
-    const s = m.newSequence(ids.length + 1);
-    const t0 = process.hrtime.bigint();
-    m.step([{ seq: s, tokens: ids }]);
-    const sec = Number(process.hrtime.bigint() - t0) / 1e9;
-    m.freeSequence(s);
-    if (r > 0) out.push(ids.length / sec);  // the first is warm-up
-  }
-  return out;
+/** one 256-token prefill step from an empty cache, tokens/s */
+function prefillOnce(m: InferenceModel, ids: Int32Array): number {
+  const s = m.newSequence(ids.length + 1);
+  const t0 = process.hrtime.bigint();
+  m.step([{ seq: s, tokens: ids }]);
+  const sec = Number(process.hrtime.bigint() - t0) / 1e9;
+  m.freeSequence(s);
+  return ids.length / sec;
 }
 
-function timeDecode(m: InferenceModel, n: number, reps: number): number[] {
-  const out: number[] = [];
+/** n greedy single-token steps from an empty cache, tokens/s */
+function decodeOnce(m: InferenceModel, n: number): number {
   const V = m.vocabSize;
   const tok = new Int32Array(1);
-  for (let r = 0; r <= reps; r++) {
-    const s = m.newSequence(n + 1);
-    tok[0] = 1;
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) {
-      const lg = m.step([{ seq: s, tokens: tok }]);
-      let best = 0;
-      for (let j = 1; j < V; j++) if (lg[j] > lg[best]) best = j;
-      tok[0] = best;
-    }
-    const sec = Number(process.hrtime.bigint() - t0) / 1e9;
-    m.freeSequence(s);
-    if (r > 0) out.push(n / sec);
+  const s = m.newSequence(n + 1);
+  tok[0] = 1;
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < n; i++) {
+    const lg = m.step([{ seq: s, tokens: tok }]);
+    let best = 0;
+    for (let j = 1; j < V; j++) if (lg[j] > lg[best]) best = j;
+    tok[0] = best;
   }
+  const sec = Number(process.hrtime.bigint() - t0) / 1e9;
+  m.freeSequence(s);
+  return n / sec;
+}
+
+/** the reps of the thread count with the better median */
+function better(byThreads: Map<number, number[]>): { reps: number[]; threads: number } {
+  let out = { reps: [] as number[], threads: 0 };
+  for (const [threads, reps] of byThreads) if (!out.reps.length || median(reps) > median(out.reps)) out = { reps, threads };
   return out;
 }
 
@@ -108,20 +113,36 @@ export async function run(opts: BenchOptions): Promise<void> {
     const base = new DeepSeekLM(cfg, { seed: 1 });  // the peer exports these same weights to GGUF
     const ids = Int32Array.from({ length: 256 }, (_, i) => (i * 7919 + 13) % cfg.vocab_size);
     for (const fmt of fmts) {
+      const tests = (['pp256', 'tg128'] as InferTest[]).filter((t) => wanted(`${preset}-${fmt}-${t}`));
+      if (!tests.length) continue;
       const m = InferenceModel.fromModel(base, { weights: fmt });
-      for (const test of ['pp256', 'tg128'] as InferTest[]) {
+      const opened = peer ? await peer.open(base, fmt) : { why: 'llama.cpp peer not plugged in' };
+      const run = 'rep' in opened ? opened : null;
+      let peerWhy = run ? undefined : (opened as { why: string }).why;
+      const peerRep = async (test: InferTest, t: number): Promise<number | null> => {
+        if (!run || peerWhy) return null;
+        try { return await run.rep(test, t); } catch (e) { peerWhy = `llama.cpp failed: ${(e as Error).message.split('\n')[0]}`; return null; }
+      };
+      for (const test of tests) {
         const c = `${preset}-${fmt}-${test}`;
-        if (!wanted(c)) continue;
         // as BENCH.md does for llama.cpp on this 2-core machine: the better of 1 and 2 threads
-        let ours: number[] = [], threads = 0;
-        for (const t of [2, 1]) {
-          addon.setNumThreads(t);
-          const r = test === 'pp256' ? timePrefill(m, ids, reps) : timeDecode(m, 128, reps);
-          if (!ours.length || median(r) > median(ours)) { ours = r; threads = t; }
+        const ourReps = new Map<number, number[]>(), peerReps = new Map<number, number[]>();
+        for (const t of [1, 2]) {
+          ourReps.set(t, []); peerReps.set(t, []);
+          for (let r = 0; r <= reps; r++) {  // r = 0 warms both up
+            addon.setNumThreads(t);
+            const o = test === 'pp256' ? prefillOnce(m, ids) : decodeOnce(m, 128);
+            addon.setNumThreads(2);
+            const p = await peerRep(test, t);
+            if (r === 0) continue;
+            ourReps.get(t)!.push(o);
+            if (p !== null) peerReps.get(t)!.push(p);
+          }
         }
-        addon.setNumThreads(2);
-        let pv: number | null = null, why: string | undefined = peer ? undefined : 'llama.cpp peer not plugged in';
-        if (peer) ({ value: pv, why } = await peer.measure(base, fmt, test, reps));
+        const ours = better(ourReps).reps, threads = better(ourReps).threads;
+        const pb = peerWhy ? null : better(peerReps);
+        const pv = pb ? median(pb.reps) : null;
+        const why = pb ? `llama.cpp (node-llama-cpp) at ${pb.threads} thr` : peerWhy;
         emit(row(c, 'tokens', 'tok/s', ours, pv === null ? null : peer!.name, pv, [`${threads} thr`, why].filter(Boolean).join('; ')), opts);
         if (test === 'tg128') {
           const bytes = m.weightBytesPerToken();
@@ -130,6 +151,7 @@ export async function run(opts: BenchOptions): Promise<void> {
         }
       }
       m.dispose();
+      await run?.close();
     }
   }
 }

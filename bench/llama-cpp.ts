@@ -5,7 +5,6 @@
 import type * as NodeLlamaCpp from 'node-llama-cpp';
 import type { ControlledEvaluateInputItem, Token } from 'node-llama-cpp';
 import { readGguf } from '../src/io/gguf.js';
-import { median } from './common.js';
 
 type Mod = typeof NodeLlamaCpp;
 type Llama = Awaited<ReturnType<Mod['getLlama']>>;
@@ -113,55 +112,55 @@ export async function llamaCppLastHidden(path: string, ids: readonly number[]): 
   }
 }
 
-export interface LlamaCppSpeed {
-  /** prompt processing of `pp` tokens in one batch, tokens/s (median of reps, better thread count) */
-  pp: number; ppThreads: number;
-  /** greedy generation of `tg` tokens one at a time, tokens/s (median of reps, better thread count) */
-  tg: number; tgThreads: number;
+/**
+ * pp/tg timing of llama.cpp on a GGUF file, one repetition per call so that a bench can alternate it
+ * with its own (both then see the same state of a shared machine). One context per thread count,
+ * made on first use and kept (as llama-bench keeps its context across repetitions); ggml's workers
+ * sleep between calls.
+ */
+export interface LlamaCppSpeedSession {
+  /** prompt processing of `pp` tokens in one batch, tokens/s */
+  pp(threads: number): Promise<number>;
+  /** greedy generation of `tg` tokens one at a time from an empty cache, tokens/s */
+  tg(threads: number): Promise<number>;
+  close(): Promise<void>;
 }
 
-/**
- * pp/tg tokens/s of llama.cpp on a GGUF file, measured as ours is: one warm-up run, then the median
- * of `reps` runs at each thread count, and the better thread count (BENCH.md: on 2 cores node's own
- * threads compete with ggml's spinning workers, so 1 thread can win at generation).
- */
-export async function llamaCppSpeed(path: string, opts: { pp?: number; tg?: number; threads?: number[]; reps?: number } = {}): Promise<LlamaCppSpeed> {
+export async function llamaCppSpeedSession(path: string, opts: { pp?: number; tg?: number } = {}): Promise<LlamaCppSpeedSession> {
   const peer = await loadLlamaCpp();
   if ('error' in peer) throw new Error(peer.error);
-  const pp = opts.pp ?? 256, tg = opts.tg ?? 128, reps = opts.reps ?? 2;
+  const pp = opts.pp ?? 256, tg = opts.tg ?? 128;
   const model = await peer.llama.loadModel({ modelPath: path });
-  const best: LlamaCppSpeed = { pp: 0, ppThreads: 0, tg: 0, tgThreads: 0 };
-  try {
-    const V = vocabOf(path);
-    const prompt = Array.from({ length: pp }, (_, i) => ((i * 7919 + 13) % V) as Token);
-    for (const threads of opts.threads ?? [1, 2]) {
-      const ctx = await model.createContext({ contextSize: Math.max(512, pp + tg + 8), batchSize: Math.max(pp, 32), threads, flashAttention: false });
-      try {
-        const seq = ctx.getSequence();
-        const ppRates: number[] = [], tgRates: number[] = [];
-        for (let r = 0; r <= reps; r++) {  // run 0 warms up
-          await seq.clearHistory();
-          let t0 = performance.now();
-          await seq.evaluateWithoutGeneratingNewTokens(prompt);
-          if (r > 0) ppRates.push(pp / ((performance.now() - t0) / 1000));
-          await seq.clearHistory();
-          let n = 0;
-          t0 = performance.now();
-          for await (const tok of seq.evaluate([prompt[0]], { temperature: 0, yieldEogToken: true })) {
-            void tok;
-            if (++n >= tg) break;
-          }
-          if (r > 0) tgRates.push(n / ((performance.now() - t0) / 1000));
-        }
-        const ppRate = median(ppRates), tgRate = median(tgRates);
-        if (ppRate > best.pp) { best.pp = ppRate; best.ppThreads = threads; }
-        if (tgRate > best.tg) { best.tg = tgRate; best.tgThreads = threads; }
-      } finally {
-        await ctx.dispose();
-      }
+  const V = vocabOf(path);
+  const prompt = Array.from({ length: pp }, (_, i) => ((i * 7919 + 13) % V) as Token);
+  const contexts = new Map<number, NodeLlamaCpp.LlamaContext>();
+  const withContext = async (threads: number, fn: (seq: NodeLlamaCpp.LlamaContextSequence) => Promise<number>): Promise<number> => {
+    let ctx = contexts.get(threads);
+    if (!ctx) {
+      ctx = await model.createContext({ contextSize: Math.max(512, pp + tg + 8), batchSize: Math.max(pp, 32), threads, flashAttention: false });
+      contexts.set(threads, ctx);
     }
-  } finally {
-    await model.dispose();
-  }
-  return best;
+    const seq = ctx.getSequence();
+    try { await seq.clearHistory(); return await fn(seq); } finally { seq.dispose(); }
+  };
+  return {
+    pp: (threads) => withContext(threads, async (seq) => {
+      const t0 = performance.now();
+      await seq.evaluateWithoutGeneratingNewTokens(prompt);
+      return pp / ((performance.now() - t0) / 1000);
+    }),
+    tg: (threads) => withContext(threads, async (seq) => {
+      let n = 0;
+      const t0 = performance.now();
+      for await (const tok of seq.evaluate([prompt[0]], { temperature: 0, yieldEogToken: true })) {
+        void tok;
+        if (++n >= tg) break;
+      }
+      return n / ((performance.now() - t0) / 1000);
+    }),
+    close: async () => {
+      for (const c of contexts.values()) await c.dispose();
+      await model.dispose();
+    },
+  };
 }
