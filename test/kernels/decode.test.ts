@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeKernels as nat } from '../../src/backends/native/decode.js';
+import { addon } from '../../src/backends/native/addon.js';
 import { decodeKernels as ref } from '../../src/backends/reference/decode.js';
 import { ropeTables } from '../../src/ops/rope.js';
 import { Rng, randn, assertClose } from '../util.js';
@@ -23,14 +24,24 @@ test('matmulPrepacked = the plain product, for every m (small, one A block, seve
 });
 
 test('matmulPrepacked: a row gives the same bits alone or among others', () => {
-  const rng = new Rng(8), n = 300, k = 700;
-  const w = randn(rng, n * k), p = nat.prepackWeights(w, n, k);
-  const x = randn(rng, 40 * k), all = new Float32Array(40 * n);
-  nat.matmulPrepacked(all, x, p, 40);
-  for (const m of [1, 2, 16]) {
-    const y = new Float32Array(m * n);
-    nat.matmulPrepacked(y, x.subarray(0, m * k), p, m);
-    assert.deepEqual(y, all.subarray(0, m * n), `m=${m}`);
+  // the one-row kernel takes 4, 2 or 1 column panels at a time: n = 8300 on one thread and in
+  // chunks of ~4 panels on two reaches all three (and a partial last panel) besides n = 300
+  const before = addon.numThreads();
+  try {
+    for (const [n, k, threads] of [[300, 700, 2], [8300, 64, 2], [8300, 64, 1], [2200, 96, 2]]) {
+      addon.setNumThreads(threads);
+      const rng = new Rng(8);
+      const w = randn(rng, n * k), p = nat.prepackWeights(w, n, k);
+      const x = randn(rng, 40 * k), all = new Float32Array(40 * n);
+      nat.matmulPrepacked(all, x, p, 40);
+      for (const m of [1, 2, 16]) {
+        const y = new Float32Array(m * n);
+        nat.matmulPrepacked(y, x.subarray(0, m * k), p, m);
+        assert.deepEqual(y, all.subarray(0, m * n), `n=${n} k=${k} threads=${threads} m=${m}`);
+      }
+    }
+  } finally {
+    addon.setNumThreads(before);
   }
 });
 
