@@ -12,6 +12,7 @@
 import type { BenchOptions, BenchRow } from './common.js';
 import { emit, median, note, peersDir, pythonHas, runPython, spreadOf, timeReps } from './common.js';
 import { gemmKernels } from '../src/backends/native/gemm.js';
+import { addon } from '../src/backends/native/addon.js';
 
 interface Shape { name: string; m: number; k: number; n: number; transA: boolean; transB: boolean; bf16: boolean }
 
@@ -55,18 +56,29 @@ function toBf16Bits(x: Float32Array): Uint16Array {
   return out;
 }
 
-/** our GFLOP/s per repetition */
+/** a copy of `x` in dsllm tensor storage (the addon's allocator, where every Tensor's bytes live) */
+function inTensorStorage<T extends Float32Array | Uint16Array>(x: T): T {
+  const buf = addon.alloc(x.byteLength, false) as ArrayBuffer;
+  const out = (x instanceof Float32Array ? new Float32Array(buf) : new Uint16Array(buf)) as T;
+  out.set(x);
+  return out;
+}
+
+/** our GFLOP/s per repetition. The operands live where a Tensor's do (native blocks, 2 MiB pages
+ *  when large), as numpy's live in numpy's allocator (which also asks for huge pages). */
 function measureOurs(s: Shape, reps: number): number[] {
   const af = randomF32(s.m * s.k, 1), bf = randomF32(s.k * s.n, 2);
-  const a = s.bf16 ? toBf16Bits(af) : af, b = s.bf16 ? toBf16Bits(bf) : bf;
-  const c = new Float32Array(s.m * s.n);
+  const a = inTensorStorage(s.bf16 ? toBf16Bits(af) : af), b = inTensorStorage(s.bf16 ? toBf16Bits(bf) : bf);
+  const c = inTensorStorage(new Float32Array(s.m * s.n));
   const call = () => gemmKernels.gemm({ m: s.m, n: s.n, k: s.k, a, b, c, transA: s.transA, transB: s.transB, bf16: s.bf16 });
   const flops = 2 * s.m * s.n * s.k;
   const t0 = performance.now();
   call();  // warm-up (also sizes the inner loop so that one repetition lasts >= ~50 ms)
   const once = Math.max(1e-3, (performance.now() - t0) / 1e3);
   const inner = Math.max(1, Math.min(50, Math.round(0.05 / once)));
-  return timeReps(call, reps, 1, inner).map((t) => flops / t / 1e9);
+  const gflops = timeReps(call, reps, 1, inner).map((t) => flops / t / 1e9);
+  for (const x of [a, b, c]) addon.free(x.buffer);
+  return gflops;
 }
 
 // numpy on arbitrary shapes/transposes: prints one JSON line per shape with each rep's GFLOP/s

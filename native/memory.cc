@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <mutex>
 #include <vector>
+#include <sys/mman.h>
 
 namespace dsllm {
 
@@ -67,6 +68,22 @@ struct Cache {
   }
 };
 
+// Large blocks (>= 4 MiB, numpy's threshold) sit on 2 MiB boundaries and ask for transparent huge
+// pages, as numpy does for its arrays: a GEMM walking the rows of a 4096-wide f32 matrix touches a
+// new 4 KiB page every 16 KiB, and on a VM each TLB miss is a two-level page walk (one thread at
+// n = 4096 ran 133 GFLOP/s on 4 KiB pages, 188 on 2 MiB ones). Allocation also faults 512x fewer times.
+constexpr size_t kHugeMin = (size_t)4 << 20, kHugePage = (size_t)2 << 20;
+
+void* allocate_block(size_t cap) {
+  if (cap < kHugeMin) return std::aligned_alloc(64, cap);
+  size_t rounded = (cap + kHugePage - 1) & ~(kHugePage - 1);
+  void* p = std::aligned_alloc(kHugePage, rounded);
+#ifdef MADV_HUGEPAGE
+  if (p) madvise(p, rounded, MADV_HUGEPAGE);  // advice only: without THP the block is ordinary memory
+#endif
+  return p;
+}
+
 Cache& cache() {
   static Cache* c = new Cache();
   return *c;
@@ -106,7 +123,7 @@ void RegisterMemory(Napi::Env env, Napi::Object exports) {
     size_t cap = Cache::round_up((size_t)(bytes > 0 ? bytes : 1));
     void* p = cache().take(cap);
     if (!p) {
-      p = std::aligned_alloc(64, cap);
+      p = allocate_block(cap);
       if (!p) {
         cache().give(nullptr, cap);
         throw Napi::RangeError::New(env, "dsllm.alloc: out of memory allocating " + std::to_string(bytes) + " bytes");
