@@ -59,13 +59,14 @@ export async function run(opts: BenchOptions): Promise<void> {
     if (want(c2)) {
       const docs = text.split('\n');
       const one = await TokenizerPool.create({ path: 'cl100k_base' }, 1), two = await TokenizerPool.create({ path: 'cl100k_base' }, 2);
-      await one.encodeBatchFlat(docs); await two.encodeBatchFlat(docs);
-      // flat output (one buffer + offsets, what a shard writer wants) is the scaling row; the note
+      one.release(await one.encodeBatchFlat(docs)); two.release(await two.encodeBatchFlat(docs));
+      // flat output (one buffer + offsets, what a shard writer wants) is the scaling row, each batch
+      // handed back with release() as a shard writer does once it has written the ids; the note
       // gives the per-text API (one view per text, made on this thread) for comparison
       const t1: number[] = [], t2: number[] = [], v1s: number[] = [], v2s: number[] = [];
       for (let r = 0; r < reps; r++) {
-        let t = performance.now(); await one.encodeBatchFlat(docs); t1.push((performance.now() - t) / 1000);
-        t = performance.now(); await two.encodeBatchFlat(docs); t2.push((performance.now() - t) / 1000);
+        let t = performance.now(); one.release(await one.encodeBatchFlat(docs)); t1.push((performance.now() - t) / 1000);
+        t = performance.now(); two.release(await two.encodeBatchFlat(docs)); t2.push((performance.now() - t) / 1000);
         t = performance.now(); await one.encodeBatch(docs); v1s.push((performance.now() - t) / 1000);
         t = performance.now(); await two.encodeBatch(docs); v2s.push((performance.now() - t) / 1000);
       }

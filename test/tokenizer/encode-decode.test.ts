@@ -79,6 +79,25 @@ test('worker pool: batch ids equal single-thread ids, in order', { skip: SKIP },
     const [again, withSpecial] = await Promise.all([pool.encodeBatch(docs.slice(0, 500)), pool.encodeBatch(docs.slice(-3), { special: 'all' })]);
     again.forEach((ids, i) => assert.deepEqual(Array.from(ids), Array.from(got[i]), `concurrent batch doc ${i}`));
     docs.slice(-3).forEach((d, i) => assert.deepEqual(Array.from(withSpecial[i]), Array.from(tok.encode(d, { special: 'all' })), `special doc ${i}`));
+    // release(): the next batch writes into the handed-back buffers when they are big enough
+    const sameAs = (f: { ids: Uint32Array; offsets: Uint32Array }, n: number) => {
+      assert.equal(f.offsets.length, n + 1);
+      assert.equal(f.offsets[n], f.ids.length);
+      for (let i = 0; i < n; i++) assert.deepEqual(Array.from(f.ids.subarray(f.offsets[i], f.offsets[i + 1])), Array.from(got[i]), `reused doc ${i}`);
+    };
+    const big = flat.ids.buffer;
+    pool.release(flat);
+    const small = await pool.encodeBatchFlat(docs.slice(0, 300));
+    assert.equal(small.ids.buffer, big, 'a smaller batch reuses the released buffer');
+    sameAs(small, 300);
+    pool.release(small);
+    const whole = await pool.encodeBatchFlat(docs);  // the same buffer again: exactly big enough
+    assert.equal(whole.ids.buffer, big);
+    sameAs(whole, docs.length);
+    pool.release(await pool.encodeBatchFlat(docs.slice(0, 10)));
+    const grown = await pool.encodeBatchFlat([...docs, ...docs]);  // too small now: fresh memory
+    assert.notEqual(grown.ids.buffer, big);
+    assert.equal(grown.ids.length, 2 * whole.ids.length);
   } finally {
     await pool.close();
   }
