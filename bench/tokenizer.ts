@@ -70,7 +70,10 @@ export async function run(opts: BenchOptions): Promise<void> {
       // 1 and 2 workers alternate rep by rep; the per-text API runs after, so that the garbage of its
       // 56k views (collected on this thread) does not land inside the flat rows' timings
       const timed = async (f: () => Promise<unknown>) => { const t = performance.now(); await f(); return (performance.now() - t) / 1000; };
-      for (let r = 0; r < reps; r++) {
+      // a batch takes ~0.1-0.3 s, so the scaling rows take twice the repetitions: the host's speed
+      // swings within seconds, and the note's paired ratio (rep r of 1 worker over rep r of 2, taken
+      // back to back) follows those swings less than the ratio of medians
+      for (let r = 0; r < 2 * reps; r++) {
         t1.push(await timed(async () => one.release(await one.encodeBatchFlat(docs))));
         t2.push(await timed(async () => two.release(await two.encodeBatchFlat(docs))));
       }
@@ -81,8 +84,10 @@ export async function run(opts: BenchOptions): Promise<void> {
       await one.close(); await two.close();
       const v2 = mb / median(t2), v1 = mb / median(t1);
       const views = `per-text views: 2 workers ${(mb / median(v2s)).toFixed(1)} MB/s vs 1 worker ${(mb / median(v1s)).toFixed(1)} (${(median(v1s) / median(v2s)).toFixed(2)}×)`;
-      emit({ suite: 'tokenizer', case: c2, metric: 'encodeBatchFlat', unit: 'MB/s', ours: v2, peer: 'ours-1-thread', peer_value: v1, ratio: v2 / v1, reps, spread: spreadOf(t2),
-        note: `${docs.length} texts; ${views}` }, opts);
+      const paired = t1.map((x, r) => x / t2[r]);
+      const pairs = `paired ratio median ${median(paired).toFixed(2)}× (${Math.min(...paired).toFixed(2)}–${Math.max(...paired).toFixed(2)})`;
+      emit({ suite: 'tokenizer', case: c2, metric: 'encodeBatchFlat', unit: 'MB/s', ours: v2, peer: 'ours-1-thread', peer_value: v1, ratio: v2 / v1, reps: t2.length, spread: spreadOf(t2),
+        note: `${docs.length} texts; ${pairs}; ${views}` }, opts);
     }
   }
   if (want('cpu-2threads')) {
