@@ -27,6 +27,9 @@ export { AdamW } from './optim/adamw.js';
 export { learningRate } from './optim/schedule.js';
 export type { Schedule, MultiStepSchedule, CosineSchedule } from './optim/schedule.js';
 export { Rng } from './util/rng.js';
+// tokenizer: byte-level BPE (DeepSeek's pre-tokenizer), formats, trainer, worker pool, chat template
+export * from './tokenizer/index.js';
+export type { FlatIds, PoolSource } from './tokenizer/pool.js';
 // inference: the model contract, the generation engine (continuous batching), sampling, loading
 export type { CausalLM, Sequence, StepInput, Engine, GenerationRequest, GenerationResult, TokenEvent, SamplingOptions } from './infer/types.js';
 export { createEngine, GenerationEngine, type EngineOptions } from './infer/engine.js';
