@@ -4,6 +4,8 @@
 //   cpu-2threads             the machine's own 2-thread scaling: a busy loop in 2 worker threads vs 1
 //                            (on a shared host the second core can give far less than a core; read
 //                            the -2threads rows against it)
+//   cpu-2threads-lookup      the same for a loop shaped like the encoder (regex + string-keyed Map):
+//                            two independent workers, no pool, no messages
 //   cl100k-nosplit-100k      ms to encode a 100 kB string with no split point (bar: < 100 ms)
 //   deepseek-llm-<corpus>    our DeepSeek vocabulary, MB/s (no peer: tiktoken has no such vocab)
 import { existsSync, readFileSync } from 'node:fs';
@@ -90,12 +92,14 @@ export async function run(opts: BenchOptions): Promise<void> {
         note: `${docs.length} texts; ${pairs}; ${views}` }, opts);
     }
   }
-  if (want('cpu-2threads')) {
+  for (const [c, kind, what] of [['cpu-2threads', 'alu', 'the ceiling of any 2-thread ratio in this run'],
+    ['cpu-2threads-lookup', 'lookup', 'independent workers, no messages: regex + Map lookups over 20k short strings, the encoder\'s hot path in miniature']] as const) {
+    if (!want(c)) continue;
     const t1: number[] = [], t2: number[] = [];
-    for (let r = 0; r < reps; r++) { t1.push(await busyLoops(1)); t2.push(await busyLoops(2)); }
+    for (let r = 0; r < reps; r++) { t1.push(await busyLoops(1, kind)); t2.push(await busyLoops(2, kind)); }
     const v1 = 1 / median(t1), v2 = 2 / median(t2);
-    emit({ suite: 'tokenizer', case: 'cpu-2threads', metric: 'busy-loop', unit: 'loops/s', ours: v2, peer: 'one-thread', peer_value: v1, ratio: v2 / v1, reps, spread: spreadOf(t2),
-      note: 'the ceiling of any 2-thread ratio in this run' }, opts);
+    emit({ suite: 'tokenizer', case: c, metric: `${kind} loop`, unit: 'loops/s', ours: v2, peer: 'one-thread', peer_value: v1, ratio: v2 / v1, reps, spread: spreadOf(t2),
+      note: what }, opts);
   }
   if (want('cl100k-nosplit-100k')) {
     const s = 'x'.repeat(100_000);
@@ -116,10 +120,22 @@ export async function run(opts: BenchOptions): Promise<void> {
   peer?.free();
 }
 
-/** seconds for `n` worker threads to each run the same integer loop (~0.3 s on one free core) */
-async function busyLoops(n: number): Promise<number> {
-  const code = 'const { parentPort } = require("node:worker_threads"); let x = 0; for (let i = 0; i < 3e8; i++) x += i & 7; parentPort.postMessage(x);';
-  const ws = Array.from({ length: n }, () => new Worker(code, { eval: true }));
+/** seconds for `n` worker threads to each run the same loop (~0.3 / 0.5 s on one free core) */
+const LOOPS = {
+  // integer adds in registers: what the host's second core gives when nothing is shared
+  alu: 'const { parentPort } = require("node:worker_threads"); let x = 0; for (let i = 0; i < 3e8; i++) x += i & 7; parentPort.postMessage(x);',
+  // what it gives to code shaped like the encoder (regex matches looked up in a string-keyed Map)
+  lookup: `const { parentPort } = require("node:worker_threads");
+    const words = []; for (let i = 0; i < 20000; i++) words.push(" w" + ((i * 2654435761) % 1e6).toString(36));
+    const m = new Map(words.map((w, i) => [w, i]));
+    const text = Array.from({ length: 400000 }, (_, i) => words[(i * 7919) % 20000]).join("");
+    const re = / w[0-9a-z]+/g; let x = 0;
+    for (let r = 0; r < 6; r++) { re.lastIndex = 0; let mm; while ((mm = re.exec(text))) x += m.get(mm[0]) ?? 0; }
+    parentPort.postMessage(x);`,
+};
+
+async function busyLoops(n: number, kind: keyof typeof LOOPS): Promise<number> {
+  const ws = Array.from({ length: n }, () => new Worker(LOOPS[kind], { eval: true }));
   await Promise.all(ws.map((w) => new Promise((resolve) => w.once('online', resolve))));
   const t = performance.now();
   await Promise.all(ws.map((w) => new Promise((resolve) => w.once('message', resolve))));
