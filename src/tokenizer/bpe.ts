@@ -9,8 +9,11 @@
 // Either way the lowest-rank pair is merged first and ties go to the leftmost pair (HF, llama.cpp
 // and tiktoken agree on this). Short pieces use tiktoken's array scan (O(n²) but tiny n); long ones
 // a binary heap over a linked list (O(n log n)), so a 100 kB piece without split points is fast.
-// Results are cached per piece string.
+// Results are cached per piece string. Pieces with non-ASCII text are first cut at the character
+// boundaries no token spans (cut-points.ts), and a lone character's ids are cached by code point:
+// CJK runs, which rarely repeat as whole pieces, become mostly lookups.
 import { encodeUtf8Into } from './byte-level.js';
+import { CutPoints } from './cut-points.js';
 import { IdBuffer } from './id-buffer.js';
 
 export interface BpeModelSpec {
@@ -100,6 +103,11 @@ export class BpeModel {
   private slots = new Int32Array(SMALL);
   /** table index of every byte pair's merge (-1: none): the first round of every piece, without hashing */
   private bytePair = new Int32Array(65536);
+  private cuts: CutPoints | null = null;
+  // a lone BMP character's ids: -1 unknown, ≥ 0 its one id, ≤ -2 at charMulti[-2 - v] as count, ids…
+  private charIds = new Int32Array(65536).fill(-1);
+  private charMulti: number[] = [];
+  private charOut = new IdBuffer(8);
 
   constructor(spec: BpeModelSpec) {
     this.tokens = spec.tokens;
@@ -161,6 +169,7 @@ export class BpeModel {
       });
     }
     this.mergeCount = count;
+    this.cuts = new CutPoints(spec.tokens);
   }
 
   private hash(a: number, b: number, mask = this.mask): number {
@@ -217,8 +226,8 @@ export class BpeModel {
     const start = out.n;
     if (this.ignoreMerges) {
       const id = this.bytesToId.get(buf, 0, n);
-      if (id >= 0) out.push(id); else this.mergeBytes(buf, n, out);
-    } else this.mergeBytes(buf, n, out);
+      if (id >= 0) out.push(id); else this.mergeCut(buf, n, len, out);
+    } else this.mergeCut(buf, n, len, out);
     const cnt = out.n - start;
     if (cacheable && cnt < 64) {
       if (this.cache.size >= CACHE_MAX || this.arenaUsed + cnt > this.arena.length) { this.cache.clear(); this.arenaUsed = 0; }
@@ -234,17 +243,67 @@ export class BpeModel {
 
   /** BPE over raw bytes buf[0, n) (no cache). */
   mergeBytes(buf: Uint8Array, n: number, out: IdBuffer): void {
-    if (n <= SMALL) this.mergeSmall(buf, n, out); else this.mergeLarge(buf, n, out);
+    this.mergeRange(buf, 0, n, out);
   }
 
-  private mergeSmall(buf: Uint8Array, n: number, out: IdBuffer): void {
+  private mergeRange(buf: Uint8Array, a: number, b: number, out: IdBuffer): void {
+    if (b - a <= SMALL) this.mergeSmall(buf, a, b, out); else this.mergeLarge(buf, a, b, out);
+  }
+
+  /**
+   * BPE of buf[0, n) (the UTF-8 of `chars` UTF-16 units), cut where no token spans a character
+   * boundary; each cut-off part merges alone, a lone character from the per-code-point cache.
+   */
+  private mergeCut(buf: Uint8Array, n: number, chars: number, out: IdBuffer): void {
+    const cuts = this.cuts;
+    if (n === chars || !cuts) { this.mergeRange(buf, 0, n, out); return; } // ASCII: letters join anyway
+    let start = 0, prev = -1, count = 0;                                    // current part: from start, `count` characters
+    for (let i = 0; i < n;) {
+      const b0 = buf[i];
+      let cp: number, len: number;
+      if (b0 < 0x80) { cp = b0; len = 1; }
+      else if (b0 < 0xe0) { cp = ((b0 & 31) << 6) | (buf[i + 1] & 63); len = 2; }
+      else if (b0 < 0xf0) { cp = ((b0 & 15) << 12) | ((buf[i + 1] & 63) << 6) | (buf[i + 2] & 63); len = 3; }
+      else { cp = -1; len = 4; }                                            // never cut next to a 4-byte character
+      if (count > 0 && prev >= 0 && cp >= 0 && cuts.cuttable(prev, cp)) {
+        if (count === 1) this.pushChar(prev, buf, start, i, out); else this.mergeRange(buf, start, i, out);
+        start = i; count = 0;
+      }
+      prev = cp; count++; i += len;
+    }
+    if (count === 1 && prev >= 0) this.pushChar(prev, buf, start, n, out); else this.mergeRange(buf, start, n, out);
+  }
+
+  /** the ids of the lone BMP character cp, whose bytes are buf[a, b) */
+  private pushChar(cp: number, buf: Uint8Array, a: number, b: number, out: IdBuffer): void {
+    const v = this.charIds[cp];
+    if (v >= 0) { out.push(v); return; }
+    const multi = this.charMulti;
+    if (v === -1) {
+      const tmp = this.charOut;
+      tmp.n = 0;
+      this.mergeSmall(buf, a, b, tmp);
+      if (tmp.n === 1) this.charIds[cp] = tmp.a[0];
+      else {
+        this.charIds[cp] = -2 - multi.length;
+        multi.push(tmp.n);
+        for (let i = 0; i < tmp.n; i++) multi.push(tmp.a[i]);
+      }
+      return this.pushChar(cp, buf, a, b, out);
+    }
+    const at = -2 - v, cnt = multi[at];
+    for (let i = 1; i <= cnt; i++) out.push(multi[at + i]);
+  }
+
+  private mergeSmall(buf: Uint8Array, a: number, b: number, out: IdBuffer): void {
     const ids = this.ids, ranks = this.ranks, slots = this.slots, byteId = this.byteId, t = this.table;
     const NONE = 0x7fffffff;
     const bytePair = this.bytePair;
-    for (let i = 0; i < n; i++) ids[i] = byteId[buf[i]];
+    const n = b - a;
+    for (let i = 0; i < n; i++) ids[i] = byteId[buf[a + i]];
     let m = n;
     for (let i = 0; i + 1 < m; i++) {
-      const k = bytePair[(buf[i] << 8) | buf[i + 1]];
+      const k = bytePair[(buf[a + i] << 8) | buf[a + i + 1]];
       slots[i] = k; ranks[i] = k < 0 ? NONE : t[k + 2];
     }
     for (;;) {
@@ -264,9 +323,10 @@ export class BpeModel {
     out.n = o;
   }
 
-  private mergeLarge(buf: Uint8Array, n: number, out: IdBuffer): void {
+  private mergeLarge(buf: Uint8Array, a: number, b: number, out: IdBuffer): void {
+    const n = b - a;
     const id = new Int32Array(n), next = new Int32Array(n), prev = new Int32Array(n), dead = new Uint8Array(n);
-    for (let i = 0; i < n; i++) { id[i] = this.byteId[buf[i]]; next[i] = i + 1; prev[i] = i - 1; }
+    for (let i = 0; i < n; i++) { id[i] = this.byteId[buf[a + i]]; next[i] = i + 1; prev[i] = i - 1; }
     next[n - 1] = -1;
     // min-heap of rank·2^32 + position: lowest rank first, then leftmost
     const heap = new MinHeap(n);
@@ -303,7 +363,10 @@ export class BpeModel {
     return rows.map(([, a, b]) => [a, b]);
   }
 
-  clearCache(): void { this.cache.clear(); this.arenaUsed = 0; }
+  clearCache(): void {
+    this.cache.clear(); this.arenaUsed = 0;
+    this.charIds.fill(-1); this.charMulti.length = 0;
+  }
 }
 
 class MinHeap {
