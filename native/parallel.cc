@@ -17,6 +17,7 @@
 // job's fields only after seeing that worker's `done` = g, so the fields stay g's while it reads them.
 #include "parallel.h"
 #include "common.h"
+#include <sched.h>
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
@@ -212,6 +213,19 @@ void RegisterParallel(Napi::Env env, Napi::Object exports) {
     int64_t n = IntArg(info, 0, "setNumThreads", "n");
     Require(info.Env(), n >= 1 && n <= 256, "setNumThreads", "n must be in [1, 256]");
     set_num_threads((int)n);
+  }));
+  // Pins the calling thread (a worker thread when called from one) to one CPU: on a VM whose vCPUs
+  // run at different speeds (a busy neighbour on one), benchmarks pin to know which thread got which.
+  exports.Set("pinThread", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    int64_t cpu = IntArg(info, 0, "pinThread", "cpu");
+    Require(info.Env(), cpu >= 0 && cpu < CPU_SETSIZE, "pinThread", "cpu out of range");
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET((int)cpu, &set);
+    return Napi::Boolean::New(info.Env(), sched_setaffinity(0, sizeof set, &set) == 0);
+  }));
+  exports.Set("currentCpu", Napi::Function::New(env, [](const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), sched_getcpu());
   }));
   // {jobs, takenByCaller}: how often the calling thread ran a late worker's slice (tests use it to
   // check that path ran)

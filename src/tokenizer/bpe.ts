@@ -9,11 +9,12 @@
 // Either way the lowest-rank pair is merged first and ties go to the leftmost pair (HF, llama.cpp
 // and tiktoken agree on this). Short pieces use tiktoken's array scan (O(n²) but tiny n); long ones
 // a binary heap over a linked list (O(n log n)), so a 100 kB piece without split points is fast.
-// Results are cached per piece string. Pieces with non-ASCII text are first cut at the character
+// Results are cached per piece text (piece-cache.ts). Pieces with non-ASCII text are first cut at the character
 // boundaries no token spans (cut-points.ts), and a lone character's ids are cached by code point:
 // CJK runs, which rarely repeat as whole pieces, become mostly lookups.
 import { encodeUtf8Into } from './byte-level.js';
 import { CutPoints } from './cut-points.js';
+import { PIECE_MAX, PieceCache } from './piece-cache.js';
 import { IdBuffer } from './id-buffer.js';
 
 export interface BpeModelSpec {
@@ -27,8 +28,6 @@ export interface BpeModelSpec {
 }
 
 const SMALL = 48;           // pieces up to this many bytes use the array scan
-const CACHE_MAX = 1 << 16;  // cached pieces; the cache is cleared when it gets this big
-const CACHE_PIECE_MAX = 24; // longer pieces (rarely repeated) are not cached
 
 const fnv = (h: number, b: number) => Math.imul(h ^ b, 16777619);
 const FNV0 = 0x811c9dc5 | 0;
@@ -92,11 +91,7 @@ export class BpeModel {
   private canRight: Int32Array;
   private filter: Int32Array;
   private filterMask: number;
-  // piece → its ids: a single id as itself, several as -(offset·64 + count) into `arena`, so that
-  // caching allocates nothing per entry
-  private cache = new Map<string, number>();
-  private arena = new Uint32Array(1 << 18);
-  private arenaUsed = 0;
+  private cache = new PieceCache();
   // scratch for mergeSmall
   private ids = new Int32Array(SMALL);
   private ranks = new Int32Array(SMALL);
@@ -205,22 +200,20 @@ export class BpeModel {
 
   /** Appends the ids of one piece of text to `out` (cached per piece). */
   encodePiece(piece: string, scratch: { buf: Uint8Array }, out: IdBuffer): void {
+    this.encodeRange(piece, 0, piece.length, scratch, out);
+  }
+
+  /** Appends the ids of the piece s[a, b) to `out` (cached per piece text; no string is made). */
+  encodeRange(s: string, a: number, b: number, scratch: { buf: Uint8Array }, out: IdBuffer): void {
     // cache words (short, or ending in ASCII); long runs of CJK and the like rarely repeat
-    const len = piece.length;
-    const cacheable = len <= CACHE_PIECE_MAX && (len <= 4 || piece.charCodeAt(len - 1) < 0x80);
+    const len = b - a;
+    const cacheable = len <= PIECE_MAX && (len <= 4 || s.charCodeAt(b - 1) < 0x80);
+    let h = 0;
     if (cacheable) {
-      const hit = this.cache.get(piece);
-      if (hit !== undefined) {
-        if (hit >= 0) { out.push(hit); return; }
-        const off = (-hit) >>> 6, cnt = -hit & 63;
-        if (out.n + cnt > out.a.length) out.grow(out.n + cnt);
-        const oa = out.a, ar = this.arena;
-        for (let i = 0, o = out.n; i < cnt; i++) oa[o + i] = ar[off + i];
-        out.n += cnt;
-        return;
-      }
+      h = PieceCache.hash(s, a, b);
+      if (this.cache.get(s, a, b, h, out)) return;
     }
-    const n = encodeUtf8Into(piece, 0, piece.length, scratch);
+    const n = encodeUtf8Into(s, a, b, scratch);
     const buf = scratch.buf;
     if (n === 1) { out.push(this.byteId[buf[0]]); return; }
     const start = out.n;
@@ -228,17 +221,7 @@ export class BpeModel {
       const id = this.bytesToId.get(buf, 0, n);
       if (id >= 0) out.push(id); else this.mergeCut(buf, n, len, out);
     } else this.mergeCut(buf, n, len, out);
-    const cnt = out.n - start;
-    if (cacheable && cnt < 64) {
-      if (this.cache.size >= CACHE_MAX || this.arenaUsed + cnt > this.arena.length) { this.cache.clear(); this.arenaUsed = 0; }
-      if (cnt === 1) this.cache.set(piece, out.a[start]);
-      else {
-        const oa = out.a, ar = this.arena, base = this.arenaUsed;
-        for (let i = 0; i < cnt; i++) ar[base + i] = oa[start + i];
-        this.cache.set(piece, -(this.arenaUsed * 64 + cnt));
-        this.arenaUsed += cnt;
-      }
-    }
+    if (cacheable) this.cache.set(s, a, b, h, out.a, start, out.n);
   }
 
   /** BPE over raw bytes buf[0, n) (no cache). */
@@ -364,7 +347,7 @@ export class BpeModel {
   }
 
   clearCache(): void {
-    this.cache.clear(); this.arenaUsed = 0;
+    this.cache.clear();
     this.charIds.fill(-1); this.charMulti.length = 0;
   }
 }

@@ -4,11 +4,16 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Tokenizer } from './tokenizer.js';
 import { loadTokenizer } from './formats/load.js';
 import { IdBuffer } from './id-buffer.js';
-import type { ChunkRequest, PoolSource } from './pool.js';
+import type { ChunkRequest, PoolWorkerData } from './pool.js';
 
 let tok: Tokenizer;
 try {
-  const src = workerData as PoolSource;
+  const { source: src, cpu } = workerData as PoolWorkerData;
+  if (cpu !== undefined) {
+    // the addon only when asked: the tokenizer itself is plain TypeScript
+    const { addon } = await import('../backends/native/addon.js');
+    if (!addon.pinThread(cpu)) throw new Error(`cannot pin a tokenizer worker to CPU ${cpu}`);
+  }
   tok = src.spec ? new Tokenizer(src.spec) : loadTokenizer(src.path!);
   parentPort!.postMessage({ ready: true });
 } catch (e) {

@@ -3,7 +3,9 @@
 // two in flight per worker, so the serial work on this thread hides behind the workers' encoding.
 // The serial work is kept to a few copies per chunk: a chunk travels as one joined string and its
 // texts' lengths (cloning one long string is a copy; cloning tens of thousands of short ones is
-// not), and its ids come back as one transferred buffer with one count per text.
+// not), and its ids come back as one transferred buffer with one count per text. (Handing reply
+// buffers back to the workers for reuse was tried: no gain, as 64 KB buffers come from malloc's
+// reused heap, not fresh pages.)
 // Chunks stay under 32k characters (64 KB as UTF-16): V8 puts larger strings in its large-object
 // space, a fresh mapping per string on both sides whose first touch page-faults; with 128k-character
 // chunks that cost this thread ~40 ms per 3 MB batch (5× the rest of its work) and capped two
@@ -18,6 +20,12 @@ const MIN_CHUNK_CHARS = 1 << 12;
 const CHUNKS_PER_WORKER = 8;
 
 export interface PoolSource { path?: string; spec?: TokenizerSpec }
+export interface PoolOptions {
+  /** pin worker i to CPU cpus[i % cpus.length] (Linux; needs the native addon). Unpinned by default. */
+  cpus?: number[];
+}
+/** what a worker is started with */
+export interface PoolWorkerData { source: PoolSource; cpu?: number }
 
 /** A chunk as sent to a worker: its texts joined, and each text's length in UTF-16 units. */
 export interface ChunkRequest { text: string; lens: Uint32Array; opts: EncodeOptions }
@@ -36,12 +44,21 @@ export class TokenizerPool {
   private constructor(private workers: Worker[]) {}
 
   /** Starts `threads` workers that each load the tokenizer. */
-  static async create(source: PoolSource, threads = 2): Promise<TokenizerPool> {
-    const workers = Array.from({ length: Math.max(1, threads) }, () => new Worker(new URL('./pool-worker.js', import.meta.url), { workerData: source }));
-    await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
-      w.once('message', (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(m.error))));
-      w.once('error', reject);
-    })));
+  static async create(source: PoolSource, threads = 2, opts: PoolOptions = {}): Promise<TokenizerPool> {
+    const cpus = opts.cpus?.length ? opts.cpus : null;
+    const workers = Array.from({ length: Math.max(1, threads) }, (_, i) => {
+      const workerData: PoolWorkerData = { source, cpu: cpus ? cpus[i % cpus.length] : undefined };
+      return new Worker(new URL('./pool-worker.js', import.meta.url), { workerData });
+    });
+    try {
+      await Promise.all(workers.map((w) => new Promise<void>((resolve, reject) => {
+        w.once('message', (m: { ready?: boolean; error?: string }) => (m.ready ? resolve() : reject(new Error(m.error))));
+        w.once('error', reject);
+      })));
+    } catch (e) {
+      await Promise.all(workers.map((w) => w.terminate()));  // none is left running when one fails
+      throw e;
+    }
     return new TokenizerPool(workers);
   }
 

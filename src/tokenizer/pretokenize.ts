@@ -22,8 +22,14 @@ export const GPT2_PATTERN = "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s
 
 /** Receives one piece and its UTF-16 offset in the input. */
 export type Emit = (piece: string, start: number) => void;
-/** One stage: cuts `piece` (at offset `start`) and passes each result to `next`. */
-type Stage = (piece: string, start: number, next: Emit) => void;
+/**
+ * Receives one piece as the range s[a, b) of a string, s[0] being at offset `base` of the input.
+ * The first stage cuts the input itself, so with one stage (cl100k, GPT-2, LLaMA-3) no piece is
+ * ever made into a string of its own.
+ */
+export type RangeEmit = (s: string, a: number, b: number, base: number) => void;
+/** One stage: cuts the piece s[a, b) and passes each result to `next`. */
+type Stage = (s: string, a: number, b: number, base: number, next: RangeEmit) => void;
 
 export interface PreTokenizer {
   readonly json: PreTokenizerJson | null;
@@ -31,6 +37,8 @@ export interface PreTokenizer {
   readonly byteLevel: boolean;
   /** Calls `emit` for each piece of `text`, in order (no arrays in between). */
   each(text: string, emit: Emit): void;
+  /** Calls `emit` for each piece of `text` as a range, in order (the encoder's path). */
+  ranges(text: string, emit: RangeEmit): void;
   /** The pieces of `text`, for tests and tools. */
   split(text: string): { pieces: string[]; starts: number[] };
 }
@@ -93,25 +101,32 @@ export function compilePreTokenizer(json: PreTokenizerJson | null, path = 'pre_t
   };
   if (json !== null && json !== undefined) add(json, path);
   // chain the stages back to front: stage k hands its pieces to stage k+1
-  const chain = (k: number, last: Emit): Emit => {
+  const chain = (k: number, last: RangeEmit): RangeEmit => {
     if (k === stages.length) return last;
     const st = stages[k], next = chain(k + 1, last);
-    return (piece, start) => st(piece, start, next);
+    return (s, a, b, base) => st(s, a, b, base, next);
   };
-  const each = (text: string, emit: Emit): void => {
-    if (text.length) chain(0, emit)(text, 0);
+  const ranges = (text: string, emit: RangeEmit): void => {
+    if (text.length) chain(0, emit)(text, 0, text.length, 0);
   };
+  const each = (text: string, emit: Emit): void =>
+    ranges(text, (s, a, b, base) => emit(a === 0 && b === s.length ? s : s.slice(a, b), base + a));
   const splitAll = (text: string) => {
     const pieces: string[] = [], starts: number[] = [];
     each(text, (p, s) => { pieces.push(p); starts.push(s); });
     return { pieces, starts };
   };
-  return { json, byteLevel, each, split: splitAll };
+  return { json, byteLevel, each, ranges, split: splitAll };
 }
 
-function prefixSpaceStage(piece: string, start: number, next: Emit): void {
+/** s[a, b) as a string of its own (the piece a stage's regex must see alone) */
+const own = (s: string, a: number, b: number) => (a === 0 && b === s.length ? s : s.slice(a, b));
+
+function prefixSpaceStage(s: string, a: number, b: number, base: number, next: RangeEmit): void {
   // HF ByteLevel(add_prefix_space): every piece that does not start with a space gets one
-  if (piece.charCodeAt(0) === 32) next(piece, start); else next(' ' + piece, Math.max(0, start - 1));
+  if (s.charCodeAt(a) === 32) { next(s, a, b, base); return; }
+  const p = ' ' + s.slice(a, b);
+  next(p, 0, p.length, Math.max(0, base + a - 1));
 }
 
 /** One Split stage: finds the matches of `re` in each piece and keeps, drops or merges them per `behavior`. */
@@ -121,27 +136,28 @@ function splitStage(re: RegExp, behavior: SplitBehavior, invert: boolean): Stage
     // A sticky test at the current position finds the match there without allocating a match
     // array; only where no match starts at the position does a search find the next one.
     const sticky = new RegExp(re.source, re.flags.replace('g', '') + 'y');
-    return (p, s0, next) => {
-      const n = p.length;
+    return (s, a, b, base, next) => {
+      const p = own(s, a, b), s0 = base + a, n = p.length;
       let pos = 0;
       while (pos < n) {
         sticky.lastIndex = pos;
         if (sticky.test(p)) {
           const e = sticky.lastIndex;
-          if (e > pos) { next(e - pos === n ? p : p.slice(pos, e), s0 + pos); pos = e; continue; }
+          if (e > pos) { next(p, pos, e, s0); pos = e; continue; }
         }
         // no non-empty match at pos: find the next one
         re.lastIndex = pos;
         let m: RegExpExecArray | null;
         while ((m = re.exec(p)) !== null && m[0].length === 0) re.lastIndex = m.index + ((p.codePointAt(m.index) ?? 0) > 0xffff ? 2 : 1);
-        if (m === null) { next(pos === 0 ? p : p.slice(pos), s0 + pos); return; }
-        next(p.slice(pos, m.index), s0 + pos);
-        next(m[0], s0 + m.index);
+        if (m === null) { next(p, pos, n, s0); return; }
+        next(p, pos, m.index, s0);
+        next(p, m.index, m.index + m[0].length, s0);
         pos = m.index + m[0].length;
       }
     };
   }
-  return (p, s0, next) => {
+  return (s, a0, b0, base, next) => {
+    const p = own(s, a0, b0), s0 = base + a0;
     // spans [a, b, isMatch] covering the piece
     const spans: [number, number, boolean][] = [];
     re.lastIndex = 0;
@@ -179,6 +195,6 @@ function splitStage(re: RegExp, behavior: SplitBehavior, invert: boolean): Stage
         prevMatch = isMatch;
       }
     }
-    for (const [a, b] of out) next(p.slice(a, b), s0 + a);
+    for (const [a, b] of out) next(p, a, b, s0);
   };
 }

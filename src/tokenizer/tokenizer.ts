@@ -114,12 +114,12 @@ export class Tokenizer {
   encodeInto(text: string, out: IdBuffer): void {
     const t = this.normalize ? this.normalize(text) : text;
     const bpe = this.bpe, ascii = this.asciiId, scratch = this.scratch;
-    this.pre.each(t, (p) => {
-      if (p.length === 1) {
-        const c = p.charCodeAt(0);
+    this.pre.ranges(t, (s, a, b) => {
+      if (b - a === 1) {
+        const c = s.charCodeAt(a);
         if (c < 128) { out.push(ascii[c]); return; }
       }
-      bpe.encodePiece(p, scratch, out);
+      bpe.encodeRange(s, a, b, scratch, out);
     });
   }
 

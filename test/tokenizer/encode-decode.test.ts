@@ -58,6 +58,19 @@ test('a 100 kB string without split points encodes fast (no quadratic merge loop
   }
 });
 
+test('worker pool pinned to CPUs: same ids; a CPU that is not there is a clear error', { skip: SKIP }, async () => {
+  const tok = tokenizerOf('cl100k_base');
+  const docs = readFileSync(data('corpus', 'zh', 'tang_poems.txt'), 'utf8').slice(0, 100_000).split('\n');
+  const pool = await TokenizerPool.create({ path: 'cl100k_base' }, 2, { cpus: [0] });
+  try {
+    const got = await pool.encodeBatch(docs);
+    docs.forEach((d, i) => assert.deepEqual(Array.from(got[i]), Array.from(tok.encode(d)), `doc ${i}`));
+  } finally {
+    await pool.close();
+  }
+  await assert.rejects(TokenizerPool.create({ path: 'cl100k_base' }, 1, { cpus: [1000] }), /cannot pin a tokenizer worker to CPU 1000/);
+});
+
 test('worker pool: batch ids equal single-thread ids, in order', { skip: SKIP }, async () => {
   const tok = tokenizerOf('cl100k_base');
   const docs = readFileSync(data('corpus', 'en', 'tinyshakespeare.txt'), 'utf8').slice(0, 200_000).split('\n');
