@@ -47,9 +47,15 @@ const Remix = z.object({
 }).strict();
 
 const Tokenize = z.object({
-  /** `byte`, or a module (path relative to the pipeline file, or a package) whose `export` (default
-   * `createTokenizer`) returns a ShardTokenizer `{ encode, eosId, hash, vocabSize? }` */
-  tokenizer: z.union([z.literal('byte'), z.object({ module: z.string().min(1), export: z.string().default('createTokenizer'), options: z.record(z.string(), z.unknown()).default({}) }).strict()]).default('byte'),
+  /** `byte`; `{ path }`: a tokenizer file (tokenizer.json, .gguf, tiktoken ranks; relative to the
+   * pipeline file) or `cl100k_base`, each document ending with its EOS; or a module (path relative to
+   * the pipeline file, or a package) whose `export` (default `createTokenizer`) returns a
+   * ShardTokenizer `{ encode, eosId, hash, vocabSize? }` */
+  tokenizer: z.union([
+    z.literal('byte'),
+    z.object({ path: z.string().min(1) }).strict(),
+    z.object({ module: z.string().min(1), export: z.string().default('createTokenizer'), options: z.record(z.string(), z.unknown()).default({}) }).strict(),
+  ]).default('byte'),
   valFraction: z.number().min(0).max(1).default(0.01),
   maxTokensPerShard: z.number().int().positive().default(1 << 28),
 }).strict();

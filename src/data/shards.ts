@@ -116,7 +116,7 @@ export class ShardWriter {
 
   add(text: string): void { this.addTokens(this.tok.encode(text)); }
 
-  addTokens(ids: readonly number[]): void {
+  addTokens(ids: readonly number[] | Uint32Array): void {
     const max = this.bpt === 2 ? 0xffff : 0xffffffff;
     for (const id of ids) {
       if (!Number.isInteger(id) || id < 0 || id > max) throw new Error(`shard ${this.path}: token id ${id} does not fit in ${this.bpt * 8}-bit storage`);

@@ -25,6 +25,8 @@ import { copiesOf, hash01, planRemix } from './remix.js';
 import { writeReport } from './report.js';
 import { ShardWriter } from './shards.js';
 import type { ShardTokenizer } from './types.js';
+import { loadTokenizer as loadBpe } from '../tokenizer/formats/load.js';
+import { tokenizerFingerprint } from '../tokenizer/fingerprint.js';
 
 const pad = (t: number) => String(t).padStart(5, '0');
 export const stageDir = (p: Pipeline, s: string) => join(p.workDir, s);
@@ -283,9 +285,10 @@ async function tokenizeTask(p: Pipeline, t: number): Promise<void> {
   writeJson(join(dir, `stats-${pad(t)}.json`), s);
 }
 
-/** The shard stage's tokenizer: the built-in byte tokenizer or one a module creates. */
-export async function loadTokenizer(p: Pipeline, spec: 'byte' | { module: string; export: string; options: Record<string, unknown> }): Promise<ShardTokenizer & { vocabSize?: number }> {
+/** The shard stage's tokenizer: the built-in byte tokenizer, a tokenizer file, or one a module creates. */
+export async function loadTokenizer(p: Pipeline, spec: 'byte' | { path: string } | { module: string; export: string; options: Record<string, unknown> }): Promise<ShardTokenizer & { vocabSize?: number }> {
   if (spec === 'byte') return byteTokenizer;
+  if ('path' in spec) return bpeShardTokenizer(spec.path === 'cl100k_base' ? spec.path : resolve(p.baseDir, spec.path));
   const target = spec.module.startsWith('.') || isAbsolute(spec.module) ? pathToFileURL(resolve(p.baseDir, spec.module)).href : spec.module;
   const mod = (await import(target)) as Record<string, unknown>;
   const make = mod[spec.export];
@@ -295,6 +298,14 @@ export async function loadTokenizer(p: Pipeline, spec: 'byte' | { module: string
     throw new Error(`tokenize.tokenizer: ${spec.module}#${spec.export} must return { encode(text): number[], eosId: integer, hash: string }`);
   }
   return tok;
+}
+
+/** A tokenizer file as the shard stage wants it: ids of a text, its EOS, its fingerprint. */
+function bpeShardTokenizer(path: string): ShardTokenizer & { vocabSize: number } {
+  const tok = loadBpe(path);
+  const eos = tok.spec.eos;
+  if (eos === undefined) throw new Error(`tokenize.tokenizer: ${path} names no EOS token; shards end every document with one`);
+  return { encode: (text) => tok.encode(text), eosId: eos, hash: tokenizerFingerprint(tok), vocabSize: tok.vocabSize };
 }
 
 /** Runs one task of one stage (no completion check here: see tasks.ts). */

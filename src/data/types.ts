@@ -28,7 +28,7 @@ export interface InputSpec {
 
 /** Minimal tokenizer interface the shard writer needs (the [tokenizer] issue provides real ones). */
 export interface ShardTokenizer {
-  encode(text: string): number[];
+  encode(text: string): readonly number[] | Uint32Array;
   eosId: number;
   /** identifies the vocabulary; written into every shard header and checked by the loader */
   hash: string;

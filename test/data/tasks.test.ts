@@ -8,7 +8,9 @@ import { arrayChunks, arraySpec } from '../../src/data/executors/slurm.js';
 import { parsePipeline, stagesOf } from '../../src/data/pipeline.js';
 import { loadTokenizer } from '../../src/data/stages.js';
 import { markerPath, missingTasks, stagesUntil } from '../../src/data/tasks.js';
-import { tmp } from './helpers.js';
+import { sharedDir, tmp } from './helpers.js';
+import { ShardWriter, readShard } from '../../src/data/shards.js';
+import { loadTokenizer as loadBpe, saveHfJson } from '../../src/tokenizer/formats/load.js';
 
 test('stages, markers and missing tasks', () => {
   const dir = tmp('tasks');
@@ -45,4 +47,30 @@ test('tokenizer plug-in: a module exporting createTokenizer', async () => {
   assert.deepEqual([tok.hash, tok.encode('ab c')], ['words-3', [2, 1]]);
   writeFileSync(join(dir, 'bad.mjs'), 'export const createTokenizer = () => ({ hash: 1 });\n');
   await assert.rejects(loadTokenizer(p, { module: './bad.mjs', export: 'createTokenizer', options: {} }), /must return \{ encode/);
+});
+
+test('tokenizer file: shards of real BPE ids, each document closed by the vocabulary\'s EOS', { skip: sharedDir() === null }, async () => {
+  const dir = tmp('tokfile');
+  const gguf = join(sharedDir()!, 'data', 'tokenizers', 'deepseek-llm-vocab.gguf');
+  const p = parsePipeline({ inputs: [{ name: 'a', paths: ['x'] }], tokenize: { tokenizer: { path: gguf } } }, join(dir, 'p.yaml'), dir);
+  const tok = await loadTokenizer(p, p.config.tokenize ? p.config.tokenize.tokenizer : 'byte');
+  const ref = loadBpe(gguf);
+  const text = 'DeepSeek LLM 67B 在中文上表现出色。\n  x = 12345;';
+  assert.deepEqual(Array.from(tok.encode(text)), Array.from(ref.encode(text)));
+  assert.equal(tok.eosId, ref.spec.eos);
+  assert.equal(tok.vocabSize, 102400);
+  // the fingerprint names the tokenizer, not the file: the tokenizer.json written from the GGUF agrees
+  saveHfJson(ref, join(dir, 'tokenizer.json'));
+  assert.equal((await loadTokenizer(p, { path: 'tokenizer.json' })).hash, tok.hash);
+  assert.match(tok.hash, /^bpe-[0-9a-f]{32}$/);
+  assert.notEqual((await loadTokenizer(p, { path: 'cl100k_base' })).hash, tok.hash);
+  // written to a shard: ids then EOS per document, 4 bytes per id (vocabulary > 65536)
+  const w = new ShardWriter(join(dir, 's.bin'), tok);
+  w.add(text); w.add('second');
+  w.commit();
+  const { header, tokens } = readShard(join(dir, 's.bin'));
+  assert.equal(header.tokenizerHash, tok.hash);
+  assert.equal(header.bytesPerToken, 4);
+  assert.deepEqual(Array.from(tokens), [...ref.encode(text), ref.spec.eos!, ...ref.encode('second'), ref.spec.eos!]);
+  await assert.rejects(loadTokenizer(p, { path: 'missing.json' }), /missing\.json/);
 });
