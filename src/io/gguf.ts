@@ -88,9 +88,11 @@ class Reader {
   pos = 0;
   private buf: Uint8Array;
   private dv: DataView;
+  private text: Buffer;  // the same bytes, for decoding strings without a view per string
   constructor(buf: Uint8Array, readonly file: string, readonly size: number, private readonly more?: (upTo: number) => Uint8Array) {
     this.buf = buf;
     this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.text = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   }
   fail(what: string, at = this.pos, code = 'E_GGUF', hint = 'the GGUF file looks truncated or corrupt'): never {
     throw new GgufError(`${this.file}: byte ${at}: ${what}`, { code, hint });
@@ -101,22 +103,24 @@ class Reader {
     if (end > this.buf.length && this.more) {
       this.buf = this.more(Math.min(this.size, Math.max(end, this.buf.length * 2)));
       this.dv = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+      this.text = Buffer.from(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
     }
   }
   u32(what: string): number { this.need(4, what); const v = this.dv.getUint32(this.pos, true); this.pos += 4; return v; }
   u64(what: string): number {
     this.need(8, what);
-    const v = this.dv.getBigUint64(this.pos, true);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`${what} ${v} is implausibly large`);
+    // two u32 halves, not a BigInt: this runs for every string of a 100k-token vocabulary
+    const lo = this.dv.getUint32(this.pos, true), hi = this.dv.getUint32(this.pos + 4, true);
+    if (hi >= 0x200000) this.fail(`${what} ${this.dv.getBigUint64(this.pos, true)} is implausibly large`);
     this.pos += 8;
-    return Number(v);
+    return hi * 0x100000000 + lo;
   }
   str(what: string): string {
     const at = this.pos;
     const n = this.u64(`${what} length`);
     if (n > this.size - this.pos) this.fail(`${what}: string of ${n} bytes runs past the end of the file (${this.size} bytes, truncated)`, at);
     this.need(n, what);
-    const s = Buffer.from(this.buf.buffer, this.buf.byteOffset + this.pos, n).toString('utf8');
+    const s = this.text.toString('utf8', this.pos, this.pos + n);
     this.pos += n;
     return s;
   }

@@ -2,7 +2,7 @@
 // metadata, tensor infos, validation) is parsed by io/gguf.ts; this file only reads the vocabulary.
 import { parseGguf, readGguf, type GgufValue } from '../../io/gguf.js';
 import { TokenizerError } from '../errors.js';
-import { byteLevelToBytes, utf8 } from '../byte-level.js';
+import { ByteArena, byteLevelToBytes, utf8 } from '../byte-level.js';
 import { ggufPreset, ggufPresetNames } from '../presets.js';
 import type { AddedToken } from '../added-tokens.js';
 import type { TokenizerSpec } from '../tokenizer.js';
@@ -63,6 +63,7 @@ export function ggufToSpec(meta: GgufMeta, file: string): TokenizerSpec {
   const tokens: (Uint8Array | null)[] = new Array(texts.length).fill(null);
   const addedTokens: AddedToken[] = [];
   const idOf = new Map<string, number>();
+  const arena = new ByteArena();
   for (let id = 0; id < texts.length; id++) {
     const text = texts[id], type = types[id] ?? TOKEN_NORMAL;
     // padding rows ("[PAD100015]" …, as llama.cpp's converter writes them) are no token at all
@@ -72,12 +73,11 @@ export function ggufToSpec(meta: GgufMeta, file: string): TokenizerSpec {
       addedTokens.push({ id, content: text, special: type !== TOKEN_USER_DEFINED });
       // a user-defined token spelled as one byte-level character also stands for that byte
       // (DeepSeek's ids 100002–100014 are the 13 bytes that never occur in UTF-8)
-      const b = type === TOKEN_USER_DEFINED ? byteLevelToBytes(text) : null;
+      const b = type === TOKEN_USER_DEFINED ? byteLevelToBytes(text, arena) : null;
       if (b && b.length === 1) tokens[id] = b;
       continue;
     }
-    const b = byteLevelToBytes(text);
-    tokens[id] = b ?? utf8(text);
+    tokens[id] = byteLevelToBytes(text, arena) ?? utf8(text);
   }
   const merges: [number, number][] = [];
   for (let r = 0; r < mergeTexts.length; r++) {

@@ -3,7 +3,7 @@
 // Unknown or unsupported components are refused with their JSON path named.
 import { readFileSync } from 'node:fs';
 import { TokenizerError } from '../errors.js';
-import { byteLevelToBytes, bytesToByteLevel, utf8 } from '../byte-level.js';
+import { ByteArena, byteLevelToBytes, bytesToByteLevel, utf8 } from '../byte-level.js';
 import { compilePreTokenizer, type PreTokenizerJson } from '../pretokenize.js';
 import { compileNormalizer, type NormalizerJson } from '../normalize.js';
 import type { AddedToken } from '../added-tokens.js';
@@ -58,9 +58,10 @@ export function hfJsonToSpec(text: string, file: string): TokenizerSpec {
   }
   const tokens: (Uint8Array | null)[] = new Array(maxId + 1).fill(null);
   const idOf = new Map<string, number>();
+  const arena = new ByteArena();
   for (const [tok, id] of entries) {
     if (tokens[id]) bad(`model.vocab[${JSON.stringify(tok)}]`, `id ${id} is used twice`);
-    tokens[id] = byteLevelToBytes(tok) ?? utf8(tok);
+    tokens[id] = byteLevelToBytes(tok, arena) ?? utf8(tok);
     idOf.set(tok, id);
   }
   const rawMerges = (model!.merges ?? []) as (string | [string, string])[];

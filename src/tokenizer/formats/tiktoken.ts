@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename } from 'node:path';
 import { TokenizerError } from '../errors.js';
+import { ByteArena } from '../byte-level.js';
 import { TIKTOKEN_PATTERNS, split } from '../presets.js';
 import type { TokenizerSpec } from '../tokenizer.js';
 
@@ -25,6 +26,7 @@ export interface TiktokenOptions {
 /** Parses a `.tiktoken` rank file: one `<base64> <rank>` per line. */
 export function parseRankFile(text: string, file: string): Uint8Array[] {
   const tokens: Uint8Array[] = [];
+  const arena = new ByteArena();
   const lines = text.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].trim();
@@ -35,7 +37,7 @@ export function parseRankFile(text: string, file: string): Uint8Array[] {
       throw new TokenizerError(`${file}: line ${i + 1}: expected "<base64 token> <rank>", found ${JSON.stringify(line.slice(0, 60))}`, { code: 'E_TIKTOKEN' });
     }
     if (tokens[rank]) throw new TokenizerError(`${file}: line ${i + 1}: rank ${rank} appears twice`, { code: 'E_TIKTOKEN' });
-    tokens[rank] = new Uint8Array(Buffer.from(line.slice(0, sp), 'base64'));
+    tokens[rank] = arena.base64(line.slice(0, sp));
   }
   return tokens;
 }
@@ -43,12 +45,13 @@ export function parseRankFile(text: string, file: string): Uint8Array[] {
 /** Expands the tiktoken npm package's compressed bpe_ranks. */
 function parseCompressedRanks(s: string, file: string): Uint8Array[] {
   const tokens: Uint8Array[] = [];
+  const arena = new ByteArena();
   s.split('\n').forEach((line, i) => {
     if (!line) return;
     const parts = line.split(' ');
     const first = Number(parts[1]);
     if (!Number.isInteger(first)) throw new TokenizerError(`${file}: bpe_ranks line ${i + 1}: bad first rank ${JSON.stringify(parts[1])}`, { code: 'E_TIKTOKEN' });
-    for (let k = 2; k < parts.length; k++) tokens[first + k - 2] = new Uint8Array(Buffer.from(parts[k], 'base64'));
+    for (let k = 2; k < parts.length; k++) tokens[first + k - 2] = arena.base64(parts[k]);
   });
   return tokens;
 }
