@@ -11,6 +11,6 @@ program
   .description('DeepSeek LLM toolkit: data, tokenizer, model, training, scaling laws, alignment, evaluation, inference')
   .version('0.1.0')
   .showHelpAfterError();
-registerVerbs(program);
-
-program.parseAsync(process.argv).catch(reportError);
+registerVerbs(program, process.argv[2])
+  .then(() => program.parseAsync(process.argv))
+  .catch(reportError);
