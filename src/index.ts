@@ -29,7 +29,6 @@ export type { Schedule, MultiStepSchedule, CosineSchedule } from './optim/schedu
 export { Rng } from './util/rng.js';
 // tokenizer: byte-level BPE (DeepSeek's pre-tokenizer), formats, trainer, worker pool, chat template
 export * from './tokenizer/index.js';
-export type { FlatIds, PoolSource } from './tokenizer/pool.js';
 // inference: the model contract, the generation engine (continuous batching), sampling, loading
 export type { CausalLM, Sequence, StepInput, Engine, GenerationRequest, GenerationResult, TokenEvent, SamplingOptions } from './infer/types.js';
 export { createEngine, GenerationEngine, type EngineOptions } from './infer/engine.js';

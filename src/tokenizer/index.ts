@@ -7,6 +7,7 @@ export { loadTiktokenSpec } from './formats/tiktoken.js';
 export { compilePreTokenizer, type PreTokenizerJson } from './pretokenize.js';
 export { DEEPSEEK_LLM_HF, ggufPreset } from './presets.js';
 export { trainBpe, formatTrainReport, type TrainOptions } from './trainer.js';
-export { TokenizerPool } from './pool.js';
+export { TokenizerPool, type PoolOptions, type PoolSource, type FlatIds } from './pool.js';
+export { tokenizerFingerprint } from './fingerprint.js';
 export { renderChat, DEEPSEEK_CHAT_TEMPLATE } from './chat-template.js';
 export { TokenizerError } from './errors.js';
