@@ -101,12 +101,15 @@ export class ShardWriter {
   private readonly tmp: string;
   private readonly bpt: 2 | 4;
   private docStarts: number[] = [0];
-  private pending: number[] = [];
+  // ids not yet written, at the shard's width (a JS array of numbers cost a boxed push per id)
+  private pending: Uint16Array | Uint32Array;
+  private nPending = 0;
   numTokens = 0;
 
   constructor(readonly path: string, private readonly tok: ShardTokenizer & { vocabSize?: number }) {
     mkdirSync(dirname(path), { recursive: true });
     this.bpt = tok.vocabSize !== undefined && tok.vocabSize <= 65536 ? 2 : 4;
+    this.pending = this.bpt === 2 ? new Uint16Array(1 << 20) : new Uint32Array(1 << 20);
     this.tmp = `${path}.tmp-${process.pid}`;
     this.fd = openSync(this.tmp, 'w');
     writeSync(this.fd, Buffer.alloc(SHARD_HEADER_BYTES));
@@ -118,21 +121,23 @@ export class ShardWriter {
 
   addTokens(ids: readonly number[] | Uint32Array): void {
     const max = this.bpt === 2 ? 0xffff : 0xffffffff;
-    for (const id of ids) {
+    // all ids checked before any is kept: a refused document leaves the shard as it was
+    for (let i = 0; i <= ids.length; i++) {
+      const id = i < ids.length ? ids[i] : this.tok.eosId;
       if (!Number.isInteger(id) || id < 0 || id > max) throw new Error(`shard ${this.path}: token id ${id} does not fit in ${this.bpt * 8}-bit storage`);
-      this.pending.push(id);
     }
-    this.pending.push(this.tok.eosId);
+    for (let i = 0; i <= ids.length; i++) {
+      if (this.nPending === this.pending.length) this.flush();
+      this.pending[this.nPending++] = i < ids.length ? ids[i] : this.tok.eosId;
+    }
     this.numTokens += ids.length + 1;
     this.docStarts.push(this.numTokens);
-    if (this.pending.length >= 1 << 20) this.flush();
   }
 
   private flush(): void {
-    if (!this.pending.length) return;
-    const arr = this.bpt === 2 ? Uint16Array.from(this.pending) : Uint32Array.from(this.pending);
-    writeSync(this.fd, new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
-    this.pending = [];
+    if (!this.nPending) return;
+    writeSync(this.fd, new Uint8Array(this.pending.buffer, 0, this.nPending * this.bpt));
+    this.nPending = 0;
   }
 
   commit(): ShardHeader {

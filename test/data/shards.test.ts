@@ -51,8 +51,12 @@ test('bad shards are refused with a message naming the file and the problem', ()
   assert.throws(() => readHeader(join(dir, 'ver.bin')), /format version 9/);
   assert.throws(() => new ShardLoader([join(dir, 'ok.bin')], { batchSize: 1, seqLen: 2, seed: 0, tokenizerHash: 'bbpe-32k' }), /written with tokenizer 'byte-v1', expected 'bbpe-32k'/);
   const big = new ShardWriter(join(dir, 'x.bin'), byteTokenizer);
-  assert.throws(() => big.addTokens([70000]), /does not fit in 16-bit/);
-  big.abort();
+  big.addTokens([1, 2]);
+  assert.throws(() => big.addTokens([3, 70000]), /does not fit in 16-bit/);
+  // the refused document left nothing behind: the shard holds the first one alone
+  big.addTokens([4]);
+  big.commit();
+  assert.deepEqual(Array.from(readShard(join(dir, 'x.bin')).tokens), [1, 2, byteTokenizer.eosId, 4, byteTokenizer.eosId]);
 });
 
 function makeShards(dir: string, n: number): string[] {

@@ -48,14 +48,21 @@ test('same seed and data give bitwise-identical losses', () => {
   assert.deepEqual(run(), run());
 });
 
-test('no leak: native live bytes return to the same figure after every step', () => {
+test('no leak: native live bytes never rise above the figure after the first step', () => {
   const model = new DeepSeekLM(cfg, { seed: 2 });
   const opt = new AdamW(model.namedParameters());
   const b = periodicBatch(2, 16);
   trainStep(model, opt, [b], 1e-3);
   const after1 = addon.memoryStats().liveBytes;
-  for (let s = 0; s < 300; s++) trainStep(model, opt, [b], 1e-3);
-  assert.equal(addon.memoryStats().liveBytes, after1);
+  // Not "equal": tensors the earlier tests dropped without freeing go back when V8 collects them,
+  // which may happen during these steps and lowers the figure (it did, by 8 KiB, in 1 run of 3).
+  // A step that kept anything would raise it, and 300 steps make any per-step leak show.
+  let most = after1;
+  for (let s = 0; s < 300; s++) {
+    trainStep(model, opt, [b], 1e-3);
+    most = Math.max(most, addon.memoryStats().liveBytes);
+  }
+  assert.equal(most, after1, `live bytes rose from ${after1} to ${most}`);
 });
 
 test('a NaN in a step is reported with the parameter and element, not silently applied', () => {
