@@ -4,6 +4,8 @@ import { Rng } from '../src/util/rng.js';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 
 export { Rng };
 
@@ -77,4 +79,22 @@ export function sharedPath(...parts: string[]): string | null {
     dir = dirname(dir);
   }
   return null;
+}
+
+/**
+ * Collects garbage until the native allocator's live bytes stop changing: tensors earlier tests
+ * dropped without freeing go back when V8 collects them, possibly in the middle of a test that
+ * compares absolute live bytes. The store's deleter may run on a GC thread, hence the waits.
+ */
+export async function settleNativeMemory(liveBytes: () => number): Promise<void> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  let last = -1;
+  for (let tries = 0; tries < 50; tries++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 5));
+    const now = liveBytes();
+    if (now === last) return;
+    last = now;
+  }
 }

@@ -4,6 +4,7 @@ import { selectBackend } from '../../src/backends/select.js';
 import { Tensor } from '../../src/core/tensor.js';
 import { scope, keep } from '../../src/core/scope.js';
 import { addon } from '../../src/backends/native/addon.js';
+import { settleNativeMemory } from '../util.js';
 
 await selectBackend('native');
 
@@ -49,7 +50,8 @@ test('bf16 round trip through to() keeps values representable in bf16', () => {
   t.dispose(); b.dispose();
 });
 
-test('storage is freed when the last view is disposed, and scopes dispose what they created', () => {
+test('storage is freed when the last view is disposed, and scopes dispose what they created', async () => {
+  await settleNativeMemory(() => addon.memoryStats().liveBytes);
   const live0 = addon.memoryStats().liveBytes;
   const kept = scope(() => {
     const a = Tensor.zeros([1000]);
