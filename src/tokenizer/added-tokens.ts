@@ -55,6 +55,16 @@ export class AddedTokens {
     }
   }
 
+  /**
+   * Whether any added token can be taken from text under `mode` (or refused, for 'error'). When
+   * not (the usual case: only special tokens, encoded as text), the encoder skips the scan.
+   */
+  canMatch(mode: SpecialMode): boolean {
+    if (!this.list.length) return false;
+    if (mode === 'all' || mode === 'error') return true;
+    return this.list.some((t) => !t.special || (Array.isArray(mode) && mode.includes(t.content)));
+  }
+
   /** Cuts text into plain-text segments and added-token ids. */
   split(text: string, mode: SpecialMode): Segment[] {
     const re = this.firstRe;

@@ -61,6 +61,8 @@ export class Tokenizer {
   private idBytes: (Uint8Array | null)[];
   private special: Uint8Array;
   private asciiId = new Int32Array(128);
+  /** whether text encoded with special: 'none' can hold added tokens (non-special ones) */
+  private plainTextMatches: boolean;
 
   constructor(spec: TokenizerSpec) {
     this.spec = spec;
@@ -68,6 +70,7 @@ export class Tokenizer {
     this.pre = compilePreTokenizer(spec.preTokenizer, 'pre_tokenizer', spec.dollar);
     this.normalize = compileNormalizer(spec.normalizer);
     this.added = new AddedTokens(spec.addedTokens);
+    this.plainTextMatches = this.added.canMatch('none');
     let maxId = spec.tokens.length - 1;
     for (const t of spec.addedTokens) maxId = Math.max(maxId, t.id);
     if (spec.vocabSize <= maxId) {
@@ -97,7 +100,10 @@ export class Tokenizer {
   /** Appends what `encode(text, opts)` returns to `out` (no buffer per text: batch encoders use it). */
   appendEncoded(text: string, out: IdBuffer, opts: EncodeOptions = {}): void {
     if (opts.addBos) out.push(this.requireBos());
-    for (const seg of this.added.split(text, opts.special ?? 'none')) {
+    const special = opts.special ?? 'none';
+    // no added token can come out of the text: skip the scan and its per-text segment objects
+    if (special === 'none' && !this.plainTextMatches) { this.encodeInto(text, out); return; }
+    for (const seg of this.added.split(text, special)) {
       if ('id' in seg) { out.push(seg.id); continue; }
       this.encodeInto(seg.text, out);
     }

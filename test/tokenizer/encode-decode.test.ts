@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadTokenizer } from '../../src/tokenizer/formats/load.js';
 import { TokenizerPool } from '../../src/tokenizer/pool.js';
+import { Tokenizer } from '../../src/tokenizer/tokenizer.js';
 import { tokenizerOf } from './data.js';
 import { SKIP, data, vocabInputs } from './data.js';
 
@@ -124,4 +125,15 @@ test('decode of our ids equals tiktoken decode', { skip: SKIP }, () => {
   const ids = tok.encode(s);
   assert.deepEqual(Buffer.from(tok.decodeBytes(ids)), Buffer.from(peer.decode(ids)));
   peer.free();
+});
+
+test('added tokens: non-special ones match in plain text, special ones only when allowed', { skip: SKIP }, () => {
+  const base = tokenizerOf('cl100k_base');
+  const spec = { ...base.spec, addedTokens: [...base.spec.addedTokens, { id: 100300, content: '<tool>', special: false }], vocabSize: 100301 };
+  const tok = new Tokenizer(spec);
+  // the fast path (no scan when nothing can match) must not hide a user-defined token
+  assert.deepEqual(Array.from(tok.encode('a<tool>b')), [...base.encode('a'), 100300, ...base.encode('b')]);
+  assert.deepEqual(Array.from(tok.encode('a<|endoftext|>')), Array.from(base.encode('a<|endoftext|>')), 'special: as text');
+  assert.deepEqual(Array.from(base.encode('<|endoftext|>', { special: ['<|endoftext|>'] })), [100257]);
+  assert.ok(base.encode('<|endoftext|>').length > 1);
 });
