@@ -3,7 +3,10 @@
 export class IdBuffer {
   a: Uint32Array;
   n = 0;
-  constructor(capacity = 1024) { this.a = new Uint32Array(Math.max(16, capacity)); }
+  /** `shared`: backed by SharedArrayBuffers, so that views of it can be posted to another thread
+   *  without a copy or a transfer (the pool's workers reply with views of theirs) */
+  constructor(capacity = 1024, private readonly shared = false) { this.a = this.alloc(Math.max(16, capacity)); }
+  private alloc(n: number): Uint32Array { return this.shared ? new Uint32Array(new SharedArrayBuffer(n * 4)) : new Uint32Array(n); }
   push(id: number): void {
     if (this.n === this.a.length) this.grow(this.n + 1);
     this.a[this.n++] = id;
@@ -14,7 +17,7 @@ export class IdBuffer {
     this.n += ids.length;
   }
   grow(min: number): void {
-    const b = new Uint32Array(Math.max(min, this.a.length * 2));
+    const b = this.alloc(Math.max(min, this.a.length * 2));
     b.set(this.a.subarray(0, this.n));
     this.a = b;
   }

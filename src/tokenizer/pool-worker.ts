@@ -1,14 +1,20 @@
-// A TokenizerPool thread: loads the tokenizer, then encodes each chunk it is sent (its texts joined
-// into one string, with their lengths) into one id buffer and sends back the ids and each text's count.
+// A TokenizerPool thread: loads the tokenizer, then for each batch claims chunks (an atomic counter
+// in shared memory) until none is left, waiting for the pool thread to have written the one it got;
+// encodes each chunk's texts into this worker's id buffer and writes each text's id count and where
+// the chunk's ids are. When every chunk is done (the workers wait for each other), each worker copies
+// its chunks' ids to their places in the batch's output, and replies once. The id buffer is shared
+// memory reused batch after batch; the reply is a view of it, for the pool to gather from when the
+// output was too small.
 import { parentPort, workerData } from 'node:worker_threads';
-import { Tokenizer } from './tokenizer.js';
+import { Tokenizer, type EncodeOptions } from './tokenizer.js';
 import { loadTokenizer } from './formats/load.js';
 import { IdBuffer } from './id-buffer.js';
-import type { ChunkRequest, PoolWorkerData } from './pool.js';
+import { BatchViews, CHUNK_INTS, COUNT, FAILED, IDS_FROM, IDS_TO, NEXT, TEXT_FROM, TEXT_TO, WORKER, awaitChunk, batchTotal, finishChunks, type BatchOutput } from './pool-batch.js';
+import type { BatchReply, BatchRequest, PoolWorkerData } from './pool.js';
 
+const { source: src, index, cpu } = workerData as PoolWorkerData;
 let tok: Tokenizer;
 try {
-  const { source: src, cpu } = workerData as PoolWorkerData;
   if (cpu !== undefined) {
     // the addon only when asked: the tokenizer itself is plain TypeScript
     const { addon } = await import('../backends/native/addon.js');
@@ -19,19 +25,57 @@ try {
 } catch (e) {
   parentPort!.postMessage({ error: (e as Error).message });
 }
-const all = new IdBuffer(1 << 14);  // reused: only the ids sent back are a new buffer
-parentPort!.on('message', (m: ChunkRequest) => {
-  try {
-    all.n = 0;
-    const counts = new Uint32Array(m.lens.length);
-    for (let i = 0, at = 0; i < m.lens.length; at += m.lens[i], i++) {
-      const before = all.n;
-      tok.appendEncoded(m.text.substring(at, at + m.lens[i]), all, m.opts);
-      counts[i] = all.n - before;
-    }
-    const ids = all.a.slice(0, all.n);
-    parentPort!.postMessage({ ids, counts }, [ids.buffer, counts.buffer]);
-  } catch (e) {
-    parentPort!.postMessage({ error: (e as Error).message });
+
+const ids = new IdBuffer(1 << 16, true);
+let views: BatchViews | null = null;
+
+function encodeChunk(v: BatchViews, k: number, opts: EncodeOptions): void {
+  const c = k * CHUNK_INTS, text = v.chunkText(k);
+  v.chunks[c + IDS_FROM] = ids.n;
+  for (let t = v.chunks[c + TEXT_FROM], end = v.chunks[c + TEXT_TO], at = 0; t < end; t++) {
+    const before = ids.n, len = v.lens[t];
+    tok.appendEncoded(text.substring(at, at + len), ids, opts);
+    v.counts[t] = ids.n - before;
+    at += len;
   }
+  v.chunks[c + IDS_TO] = ids.n;
+  v.chunks[c + WORKER] = index;
+}
+
+/** Copies this worker's chunks to their places in the batch's output, with their texts' offsets:
+ *  every worker places its own, so the copy runs on all of them at once. */
+function placeChunks(v: BatchViews, out: BatchOutput): void {
+  if (batchTotal(v) > out.ids.length) return;  // more ids than the pool's bound: it gathers them itself
+  for (let k = 0, at = 0, n = v.ctl[COUNT]; k < n; k++) {
+    const c = k * CHUNK_INTS, from = v.chunks[c + IDS_FROM], to = v.chunks[c + IDS_TO];
+    if (v.chunks[c + WORKER] === index) {
+      out.ids.set(ids.a.subarray(from, to), at);
+      for (let t = v.chunks[c + TEXT_FROM], end = v.chunks[c + TEXT_TO], o = at; t < end; t++) { out.offsets[t] = o; o += v.counts[t]; }
+    }
+    at += to - from;
+  }
+}
+
+parentPort!.on('message', (m: BatchRequest) => {
+  if (m.buffers) views = new BatchViews(m.buffers);
+  const v = views!, ctl = v.ctl;
+  let error: string | undefined, claimed = 0;
+  ids.n = 0;
+  for (let k = Atomics.add(ctl, NEXT, 1); awaitChunk(ctl, k); k = Atomics.add(ctl, NEXT, 1)) {
+    claimed++;
+    if (ctl[FAILED]) continue;  // the batch has failed: the rest are only counted done
+    try {
+      encodeChunk(v, k, m.opts);
+    } catch (e) {
+      error = (e as Error).message;
+      Atomics.store(ctl, FAILED, 1);
+    }
+  }
+  finishChunks(ctl, claimed);
+  try {
+    if (!ctl[FAILED]) placeChunks(v, m.out);
+  } catch (e) {
+    error ??= (e as Error).message;
+  }
+  parentPort!.postMessage((error === undefined ? { ids: ids.a } : { error }) satisfies BatchReply);
 });

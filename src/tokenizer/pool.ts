@@ -1,23 +1,30 @@
 // Batch encoding in worker threads. Each worker loads the tokenizer once (from its file, or from a
-// spec sent by structured clone). A batch is cut into chunks that the workers take as they finish,
-// two in flight per worker, so the serial work on this thread hides behind the workers' encoding.
-// The serial work is kept to a few copies per chunk: a chunk travels as one joined string and its
-// texts' lengths (cloning one long string is a copy; cloning tens of thousands of short ones is
-// not), and its ids come back as one transferred buffer with one count per text. (Handing reply
-// buffers back to the workers for reuse was tried: no gain, as 64 KB buffers come from malloc's
-// reused heap, not fresh pages.)
-// Chunks stay under 32k characters (64 KB as UTF-16): V8 puts larger strings in its large-object
-// space, a fresh mapping per string on both sides whose first touch page-faults; with 128k-character
-// chunks that cost this thread ~40 ms per 3 MB batch (5× the rest of its work) and capped two
-// workers at ~1.5× one.
+// spec sent by structured clone). A batch travels in shared memory (pool-batch.ts): this thread cuts
+// it into chunks (shrinking toward the end, so the workers finish together), posts one message per
+// worker, then writes each chunk's texts joined into one shared buffer while the workers already
+// encode the first ones. The workers claim chunks with an atomic counter, wait for the ones not yet
+// written, and write each text's id count; when all chunks are done each worker copies its chunks'
+// ids to their places in the output, and replies once. So this thread's work is one copy of the
+// texts and one message per worker, whatever the batch's size.
+// (Before: one message per chunk each way, 32k characters each, and the ids gathered here. This
+// thread spent ~5 ms a batch of ~100 ms on it, taken from a worker's CPU when two ran; each worker
+// spent 3-4 ms posting replies, and its fresh reply buffers page-faulted, 2-10 ms a batch. Two
+// workers reached 85-92% of what the two CPUs allowed; now 91-94%, and a worker encodes English
+// ~35% faster, as its Latin-1 chunks come back as one-byte strings.)
 // encodeBatchFlat returns all ids in one buffer with offsets, making no object per text;
 // encodeBatch cuts that into one view per text.
 import { Worker } from 'node:worker_threads';
 import type { EncodeOptions, TokenizerSpec } from './tokenizer.js';
+import { BYTE_FROM, BYTE_TO, CHUNK_INTS, COUNT, DONE, FAILED, IDS_FROM, IDS_TO, NEXT, READY, TEXT_FROM, TEXT_TO, WIDE, WORKER,
+  abandonBatch, batchTotal, batchViews, type BatchBuffers, type BatchOutput, type BatchViews } from './pool-batch.js';
 
-const CHUNK_CHARS = 1 << 15;
-const MIN_CHUNK_CHARS = 1 << 12;
-const CHUNKS_PER_WORKER = 8;
+/** Chunk sizes in UTF-16 units: what is left / (workers · TAIL_SHARE), within these bounds. Chunks
+ *  shrink toward the end of a batch, so that the workers run out of work at about the same time. */
+const MAX_CHUNK_CHARS = 1 << 14;
+const MIN_CHUNK_CHARS = 1 << 10;
+const TAIL_SHARE = 8;
+/** a character Latin-1 cannot hold: the chunk is stored as UTF-16 */
+const WIDE_CHAR = /[^\0-\xff]/;
 
 export interface PoolSource { path?: string; spec?: TokenizerSpec }
 export interface PoolOptions {
@@ -25,29 +32,42 @@ export interface PoolOptions {
   cpus?: number[];
 }
 /** what a worker is started with */
-export interface PoolWorkerData { source: PoolSource; cpu?: number }
-
-/** A chunk as sent to a worker: its texts joined, and each text's length in UTF-16 units. */
-export interface ChunkRequest { text: string; lens: Uint32Array; opts: EncodeOptions }
-export interface ChunkReply { ids?: Uint32Array; counts?: Uint32Array; error?: string }
+export interface PoolWorkerData { source: PoolSource; index: number; cpu?: number }
+/** what a worker is sent for each batch: the buffers when they changed since its last batch */
+export interface BatchRequest { opts: EncodeOptions; buffers?: BatchBuffers; out: BatchOutput }
+/** a worker's one reply to a batch: its id buffer (shared; chunks say which part is whose), or an error */
+export interface BatchReply { ids?: Uint32Array; error?: string }
 
 /** The ids of a batch: text i is ids[offsets[i] .. offsets[i + 1]). After `release`, both may be
  *  views of larger buffers that an earlier batch handed back. */
 export interface FlatIds { ids: Uint32Array; offsets: Uint32Array }
 
 export class TokenizerPool {
-  /** the batch in progress: batches run one after another (replies carry no batch id) */
+  /** the batch in progress: batches run one after another (they share the batch buffers) */
   private last: Promise<unknown> = Promise.resolve();
   /** buffers of a batch the caller is done with, written over by the next batch */
   private spare: FlatIds | null = null;
+  private views: BatchViews | null = null;
+  /** the buffers each worker was last sent */
+  private sent: (BatchBuffers | null)[];
+  /** set when a worker has exited: no batch can complete after that */
+  private broken: Error | null = null;
+  /** the batch the workers are on, if any */
+  private running: BatchViews | null = null;
 
-  private constructor(private workers: Worker[]) {}
+  private constructor(private workers: Worker[]) {
+    this.sent = workers.map(() => null);
+    workers.forEach((w, i) => w.once('exit', (code) => {
+      this.broken ??= new Error(`tokenizer pool: worker ${i} exited (code ${code})`);
+      if (this.running) abandonBatch(this.running.ctl);  // the others would wait for its chunks
+    }));
+  }
 
   /** Starts `threads` workers that each load the tokenizer. */
   static async create(source: PoolSource, threads = 2, opts: PoolOptions = {}): Promise<TokenizerPool> {
     const cpus = opts.cpus?.length ? opts.cpus : null;
-    const workers = Array.from({ length: Math.max(1, threads) }, (_, i) => {
-      const workerData: PoolWorkerData = { source, cpu: cpus ? cpus[i % cpus.length] : undefined };
+    const workers = Array.from({ length: Math.max(1, threads) }, (_, index) => {
+      const workerData: PoolWorkerData = { source, index, cpu: cpus ? cpus[index % cpus.length] : undefined };
       return new Worker(new URL('./pool-worker.js', import.meta.url), { workerData });
     });
     try {
@@ -87,37 +107,79 @@ export class TokenizerPool {
   release(flat: FlatIds): void { this.spare = flat; }
 
   private async encodeNow(texts: string[], opts: EncodeOptions): Promise<FlatIds> {
-    const chunks = cutChunks(texts, this.workers.length);
-    const replies: Required<Omit<ChunkReply, 'error'>>[] = new Array(chunks.length);
-    let next = 0;
-    await Promise.all(this.workers.map((w) => new Promise<void>((resolve, reject) => {
-      const sent: number[] = [];  // chunk indices in flight on this worker, oldest first
-      const send = () => {
-        if (next >= chunks.length) return;
-        const k = next++;
-        sent.push(k);
-        const [a, b] = chunks[k];
-        const lens = new Uint32Array(b - a);
-        for (let i = a; i < b; i++) lens[i - a] = texts[i].length;
-        const req: ChunkRequest = { text: texts.slice(a, b).join(''), lens, opts };
-        w.postMessage(req, [lens.buffer]);
-      };
-      const done = (err?: Error) => { w.off('message', onMsg); w.off('error', onErr); if (err) reject(err); else resolve(); };
-      const onMsg = (m: ChunkReply) => {
-        if (m.error) { done(new Error(m.error)); return; }
-        send();  // keep two chunks in flight
-        replies[sent.shift()!] = { ids: m.ids!, counts: m.counts! };
-        if (sent.length === 0) done();
-      };
-      const onErr = (e: Error) => done(e);
-      w.on('message', onMsg);
-      w.once('error', onErr);
-      send(); send();
-      if (sent.length === 0) done();
-    })));
-    const spare = this.spare;
+    if (this.broken) throw this.broken;
+    if (texts.length === 0) return { ids: new Uint32Array(0), offsets: new Uint32Array(1) };
+    const chars = totalChars(texts);
+    const v = this.planBatch(texts, chars), nChunks = v.ctl[COUNT];
+    const out = this.output(chars, texts.length);
+    // the workers start on the first chunks while this thread writes the rest
+    this.running = v;
+    const replies = this.workers.map((w, i) => {
+      const buffers = this.sent[i] === v.buffers ? undefined : v.buffers;
+      this.sent[i] = v.buffers;
+      const reply = nextReply(w, i);
+      w.postMessage({ opts, buffers, out } satisfies BatchRequest);
+      return reply;
+    });
+    let written = 0;
+    try {
+      for (; written < nChunks; written++) {
+        writeChunk(v, texts, written);
+        Atomics.store(v.ctl, READY, written + 1);
+        Atomics.notify(v.ctl, READY);
+      }
+    } finally {
+      if (written < nChunks) { Atomics.store(v.ctl, READY, nChunks); Atomics.notify(v.ctl, READY); }  // let the workers finish
+    }
+    const settled = await Promise.allSettled(replies);
+    this.running = null;
+    const failed = settled.find((r) => r.status === 'rejected');
+    if (failed) throw (failed as PromiseRejectedResult).reason;
+    const total = batchTotal(v);
+    if (total > out.ids.length) {  // the workers left their ids where they were (a normalizer that grows text)
+      return gatherIds(v, texts.length, nChunks, settled.map((r) => (r as PromiseFulfilledResult<Uint32Array>).value));
+    }
+    out.offsets[texts.length] = total;
+    return { ids: out.ids.subarray(0, total), offsets: out.offsets.subarray(0, texts.length + 1) };
+  }
+
+  /** Where the workers write the batch's ids: the released batch's buffers when they are big
+   *  enough, else new ones, sized for byte-level BPE's most (an id per UTF-8 byte, three bytes per
+   *  UTF-16 unit at most, and BOS/EOS). Untouched pages of it cost nothing. */
+  private output(chars: number, nTexts: number): BatchOutput {
+    const bound = 3 * chars + 2 * nTexts, spare = this.spare;
     this.spare = null;
-    return joinReplies(texts.length, replies, spare);
+    const shared = (old: Uint32Array | undefined, n: number) => (old?.buffer instanceof SharedArrayBuffer && old.buffer.byteLength >= n * 4
+      ? new Uint32Array(old.buffer, 0, n) : new Uint32Array(new SharedArrayBuffer(n * 4)));
+    return { ids: shared(spare?.ids, bound), offsets: shared(spare?.offsets, nTexts + 1) };
+  }
+
+  /** Sizes the batch buffers and cuts the texts (`total` UTF-16 units) into chunks: their text
+   *  ranges and each text's length go in; ctl says none is written yet. */
+  private planBatch(texts: string[], total: number): BatchViews {
+    const share = this.workers.length * TAIL_SHARE;
+    const target = (left: number) => Math.min(MAX_CHUNK_CHARS, Math.max(MIN_CHUNK_CHARS, Math.ceil(left / share)));
+    const maxChunks = Math.min(texts.length, Math.floor(total / MIN_CHUNK_CHARS) + 1);
+    // two bytes a character at most, and one of padding per chunk to align UTF-16 to two bytes
+    const v = this.views = batchViews(this.views, 2 * total + maxChunks, texts.length, maxChunks);
+    let k = 0;
+    for (let a = 0, chars = 0, left = total, want = target(left), i = 0; i < texts.length; i++) {
+      v.lens[i] = texts[i].length;
+      chars += texts[i].length;
+      if (chars < want && i < texts.length - 1) continue;
+      v.chunks[k * CHUNK_INTS + TEXT_FROM] = a;
+      v.chunks[k++ * CHUNK_INTS + TEXT_TO] = i + 1;
+      a = i + 1;
+      left -= chars;
+      chars = 0;
+      want = target(left);
+    }
+    v.ctl[NEXT] = 0;
+    v.ctl[READY] = 0;
+    v.ctl[COUNT] = k;
+    v.ctl[DONE] = 0;
+    v.ctl[FAILED] = 0;
+    return v;
   }
 
   async close(): Promise<void> {
@@ -125,33 +187,53 @@ export class TokenizerPool {
   }
 }
 
-/** [first, end) text ranges of about total/(workers·CHUNKS_PER_WORKER) characters each */
-function cutChunks(texts: string[], workers: number): [number, number][] {
+/** the texts' length in UTF-16 units; a clear error for one that is not a string */
+function totalChars(texts: string[]): number {
   let total = 0;
-  for (const t of texts) total += t.length;
-  const target = Math.min(CHUNK_CHARS, Math.max(MIN_CHUNK_CHARS, Math.ceil(total / (workers * CHUNKS_PER_WORKER))));
-  const chunks: [number, number][] = [];
-  for (let a = 0, acc = 0, i = 0; i < texts.length; i++) {
-    acc += texts[i].length;
-    if (acc >= target || i === texts.length - 1) { chunks.push([a, i + 1]); a = i + 1; acc = 0; }
+  for (let i = 0; i < texts.length; i++) {
+    const t = texts[i];
+    if (typeof t !== 'string') throw new TypeError(`tokenizer pool: text ${i} is ${typeof t}, expected a string`);
+    total += t.length;
   }
-  return chunks;
+  return total;
 }
 
-/** a Uint32Array of n elements over `reuse`'s buffer when it is big enough, else a new one */
-function u32(n: number, reuse: Uint32Array | undefined): Uint32Array {
-  return reuse && reuse.buffer.byteLength >= n * 4 ? new Uint32Array(reuse.buffer, 0, n) : new Uint32Array(n);
+/** Writes chunk k's texts, joined, after chunk k - 1's. */
+function writeChunk(v: BatchViews, texts: string[], k: number): void {
+  const c = k * CHUNK_INTS, a = v.chunks[c + TEXT_FROM], b = v.chunks[c + TEXT_TO];
+  const s = b - a === 1 ? texts[a] : texts.slice(a, b).join('');
+  const wide = WIDE_CHAR.test(s);
+  let at = k === 0 ? 0 : v.chunks[c - CHUNK_INTS + BYTE_TO];
+  if (wide) at += at & 1;
+  v.chunks[c + BYTE_FROM] = at;
+  v.chunks[c + BYTE_TO] = at + v.text.write(s, at, wide ? 'utf16le' : 'latin1');
+  v.chunks[c + WIDE] = wide ? 1 : 0;
 }
 
-function joinReplies(nTexts: number, replies: { ids: Uint32Array; counts: Uint32Array }[], spare: FlatIds | null): FlatIds {
-  let total = 0;
-  for (const r of replies) total += r.ids.length;
-  const ids = u32(total, spare?.ids), offsets = u32(nTexts + 1, spare?.offsets);
-  let o = 0, t = 0;
-  for (const r of replies) {
-    ids.set(r.ids, o);
-    for (const n of r.counts) { offsets[t++] = o; o += n; }
+/** the worker's reply to the batch just posted: its id buffer, or a rejection */
+function nextReply(w: Worker, i: number): Promise<Uint32Array> {
+  return new Promise((resolve, reject) => {
+    const done = () => { w.off('message', onMsg); w.off('error', onErr); w.off('exit', onExit); };
+    const onMsg = (m: BatchReply) => { done(); if (m.error !== undefined) reject(new Error(m.error)); else resolve(m.ids!); };
+    const onErr = (e: Error) => { done(); reject(e); };
+    const onExit = (code: number) => { done(); reject(new Error(`tokenizer pool: worker ${i} exited (code ${code})`)); };
+    w.on('message', onMsg);
+    w.on('error', onErr);
+    w.on('exit', onExit);
+  });
+}
+
+/** the batch's ids in text order, from the chunks' places in the workers' buffers */
+function gatherIds(v: BatchViews, nTexts: number, nChunks: number, workerIds: Uint32Array[]): FlatIds {
+  const offsets = new Uint32Array(nTexts + 1);
+  let o = 0;
+  for (let t = 0; t < nTexts; t++) { offsets[t] = o; o += v.counts[t]; }
+  offsets[nTexts] = o;
+  const ids = new Uint32Array(o);
+  for (let k = 0, at = 0; k < nChunks; k++) {
+    const c = k * CHUNK_INTS, from = v.chunks[c + IDS_FROM], to = v.chunks[c + IDS_TO];
+    ids.set(workerIds[v.chunks[c + WORKER]].subarray(from, to), at);
+    at += to - from;
   }
-  offsets[t] = o;
   return { ids, offsets };
 }

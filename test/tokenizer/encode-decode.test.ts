@@ -117,6 +117,42 @@ test('worker pool: batch ids equal single-thread ids, in order', { skip: SKIP },
   }
 });
 
+test('worker pool: Latin-1 and UTF-16 chunks, long texts, a failing batch, bad input, a dead worker', async () => {
+  const tok = loadTokenizer('cl100k_base');
+  // chunks travel as Latin-1 when every character fits, else as UTF-16: runs of texts of each kind
+  // (Latin-1 only; with Ā = U+0100, the first character Latin-1 lacks; anything), a text longer than
+  // a chunk, and characters at the edges (ÿ = U+00FF)
+  const alphabet = ['a', 'Z', ' ', '7', '\n', 'é', 'ÿ', '\xa0', 'Ā', '中', '文', '😀', '\ud800', '\udc00', '<|endoftext|>'];
+  let seed = 7;
+  const rand = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const texts: string[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const letters = [8, 9, alphabet.length][Math.floor(i / 1000)], len = rand(60);
+    let t = '';
+    for (let j = 0; j < len; j++) t += alphabet[rand(letters)];
+    texts.push(t);
+  }
+  texts.splice(1500, 0, 'x'.repeat(20_000) + 'é'.repeat(30_000), '中'.repeat(40_000), '');
+  const pool = await TokenizerPool.create({ path: 'cl100k_base' }, 2);
+  try {
+    const check = async () => {
+      const got = await pool.encodeBatch(texts);
+      texts.forEach((t, i) => assert.deepEqual(Array.from(got[i]), Array.from(tok.encode(t)), `text ${i}: ${JSON.stringify(t.slice(0, 20))}`));
+    };
+    await check();
+    // an error in the workers rejects the batch with its message; the pool goes on working
+    await assert.rejects(pool.encodeBatch(texts, { addBos: true }), /no BOS token/);
+    await check();
+    await assert.rejects(pool.encodeBatch(['a', 5 as unknown as string]), /text 1 is number, expected a string/);
+    // a worker that is gone fails every batch after, instead of leaving it waiting
+    await (pool as unknown as { workers: { terminate(): Promise<number> }[] }).workers[1].terminate();
+    await assert.rejects(pool.encodeBatch(texts), /worker 1 exited/);
+    await assert.rejects(pool.encodeBatch(['a']), /worker 1 exited/);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('decode of our ids equals tiktoken decode', { skip: SKIP }, () => {
   const { get_encoding } = createRequire(import.meta.url)('tiktoken');
   const peer = get_encoding('cl100k_base');
