@@ -4,16 +4,17 @@
 // messages. The buffers are reused batch after batch and grown only when a batch needs more: fresh
 // pages cost ~20 µs each to fault in on this VM, more than encoding what they hold.
 //
-// A chunk's texts are joined and stored as Latin-1 (one byte a character) when every character
-// fits, else as UTF-16 code units (lone surrogates kept): a worker turns Latin-1 bytes back into a
-// one-byte string at memcpy speed, while narrowing UTF-16 that happens to be one-byte costs
-// ~6 ns a character (English 62 µs per 11k characters, against 2 µs).
+// A chunk's texts are joined and stored as UTF-16 code units (lone surrogates kept). A worker reads
+// them back with Buffer's UTF-16 decoder, which V8 narrows to a one-byte string when every
+// character fits in Latin-1 (0.2-0.25 ns a character): the pre-tokenizer's regex runs ~35% faster
+// over one-byte strings. (Deciding Latin-1 or not here, with a regex over each chunk, was 1.4 ms a
+// batch of English, a third of this thread's work.)
 
 /** ints per chunk in `chunks`: written by the pool thread ... */
-export const TEXT_FROM = 0, TEXT_TO = 1, BYTE_FROM = 2, BYTE_TO = 3, WIDE = 4;
+export const TEXT_FROM = 0, TEXT_TO = 1, BYTE_FROM = 2, BYTE_TO = 3;
 /** ... and by the worker that encoded it */
-export const WORKER = 5, IDS_FROM = 6, IDS_TO = 7;
-export const CHUNK_INTS = 8;
+export const WORKER = 4, IDS_FROM = 5, IDS_TO = 6;
+export const CHUNK_INTS = 7;
 /** ints in `ctl`: the next chunk to claim (Atomics.add), how many chunks the pool thread has written
  *  so far (workers wait on it), how many the batch has, how many are done (workers wait for all
  *  before they place their ids in the batch's output), and whether a worker failed */
@@ -39,11 +40,8 @@ export class BatchViews {
     this.ctl = new Int32Array(buffers.ctl);
   }
 
-  /** the joined text of chunk k, as the pool thread wrote it */
-  chunkText(k: number): string {
-    const c = k * CHUNK_INTS, from = this.chunks[c + BYTE_FROM], to = this.chunks[c + BYTE_TO];
-    return this.text.toString(this.chunks[c + WIDE] ? 'utf16le' : 'latin1', from, to);
-  }
+  /** the text between two byte offsets (one-byte when it can be) */
+  textAt(from: number, to: number): string { return this.text.toString('utf16le', from, to); }
 }
 
 /** Waits until chunk k is written; false when the batch has no chunk k. (Worker threads only:

@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Tokenizer, type EncodeOptions } from './tokenizer.js';
 import { loadTokenizer } from './formats/load.js';
 import { IdBuffer } from './id-buffer.js';
-import { BatchViews, CHUNK_INTS, COUNT, FAILED, IDS_FROM, IDS_TO, NEXT, TEXT_FROM, TEXT_TO, WORKER, awaitChunk, batchTotal, finishChunks, type BatchOutput } from './pool-batch.js';
+import { BYTE_FROM, BYTE_TO, BatchViews, CHUNK_INTS, COUNT, FAILED, IDS_FROM, IDS_TO, NEXT, TEXT_FROM, TEXT_TO, WORKER, awaitChunk, batchTotal, finishChunks, type BatchOutput } from './pool-batch.js';
 import type { BatchReply, BatchRequest, PoolWorkerData } from './pool.js';
 
 const { source: src, index, cpu } = workerData as PoolWorkerData;
@@ -29,12 +29,30 @@ try {
 const ids = new IdBuffer(1 << 16, true);
 let views: BatchViews | null = null;
 
+/** a character a one-byte string cannot hold */
+const WIDE_CHAR = /[^\0-\xff]/g;
+
+/**
+ * Encodes chunk k's texts. The chunk comes back as a one-byte string when all of it fits; when not,
+ * its texts that do fit are read back one by one, each as a one-byte string, rather than cut from
+ * the two-byte whole (English: a third of the corpus's chunks hold some character past U+00FF).
+ */
 function encodeChunk(v: BatchViews, k: number, opts: EncodeOptions): void {
-  const c = k * CHUNK_INTS, text = v.chunkText(k);
+  const c = k * CHUNK_INTS, bytes = v.chunks[c + BYTE_FROM], text = v.textAt(bytes, v.chunks[c + BYTE_TO]);
+  WIDE_CHAR.lastIndex = 0;
+  let wide = WIDE_CHAR.test(text) ? WIDE_CHAR.lastIndex - 1 : text.length;  // the next character past U+00FF
+  const oneByte = wide === text.length;
   v.chunks[c + IDS_FROM] = ids.n;
   for (let t = v.chunks[c + TEXT_FROM], end = v.chunks[c + TEXT_TO], at = 0; t < end; t++) {
     const before = ids.n, len = v.lens[t];
-    tok.appendEncoded(text.substring(at, at + len), ids, opts);
+    let s: string;
+    if (wide >= at + len) s = oneByte ? text.substring(at, at + len) : v.textAt(bytes + 2 * at, bytes + 2 * (at + len));
+    else {
+      s = text.substring(at, at + len);
+      WIDE_CHAR.lastIndex = at + len;
+      wide = WIDE_CHAR.test(text) ? WIDE_CHAR.lastIndex - 1 : text.length;
+    }
+    tok.appendEncoded(s, ids, opts);
     v.counts[t] = ids.n - before;
     at += len;
   }

@@ -10,12 +10,12 @@
 // thread spent ~5 ms a batch of ~100 ms on it, taken from a worker's CPU when two ran; each worker
 // spent 3-4 ms posting replies, and its fresh reply buffers page-faulted, 2-10 ms a batch. Two
 // workers reached 85-92% of what the two CPUs allowed; now 91-94%, and a worker encodes English
-// ~35% faster, as its Latin-1 chunks come back as one-byte strings.)
+// ~35% faster, as its texts come back as one-byte strings when they can.)
 // encodeBatchFlat returns all ids in one buffer with offsets, making no object per text;
 // encodeBatch cuts that into one view per text.
 import { Worker } from 'node:worker_threads';
 import type { EncodeOptions, TokenizerSpec } from './tokenizer.js';
-import { BYTE_FROM, BYTE_TO, CHUNK_INTS, COUNT, DONE, FAILED, IDS_FROM, IDS_TO, NEXT, READY, TEXT_FROM, TEXT_TO, WIDE, WORKER,
+import { BYTE_FROM, BYTE_TO, CHUNK_INTS, COUNT, DONE, FAILED, IDS_FROM, IDS_TO, NEXT, READY, TEXT_FROM, TEXT_TO, WORKER,
   abandonBatch, batchTotal, batchViews, type BatchBuffers, type BatchOutput, type BatchViews } from './pool-batch.js';
 
 /** Chunk sizes in UTF-16 units: what is left / (workers · TAIL_SHARE), within these bounds. Chunks
@@ -23,8 +23,6 @@ import { BYTE_FROM, BYTE_TO, CHUNK_INTS, COUNT, DONE, FAILED, IDS_FROM, IDS_TO, 
 const MAX_CHUNK_CHARS = 1 << 14;
 const MIN_CHUNK_CHARS = 1 << 10;
 const TAIL_SHARE = 8;
-/** a character Latin-1 cannot hold: the chunk is stored as UTF-16 */
-const WIDE_CHAR = /[^\0-\xff]/;
 
 export interface PoolSource { path?: string; spec?: TokenizerSpec }
 export interface PoolOptions {
@@ -160,8 +158,7 @@ export class TokenizerPool {
     const share = this.workers.length * TAIL_SHARE;
     const target = (left: number) => Math.min(MAX_CHUNK_CHARS, Math.max(MIN_CHUNK_CHARS, Math.ceil(left / share)));
     const maxChunks = Math.min(texts.length, Math.floor(total / MIN_CHUNK_CHARS) + 1);
-    // two bytes a character at most, and one of padding per chunk to align UTF-16 to two bytes
-    const v = this.views = batchViews(this.views, 2 * total + maxChunks, texts.length, maxChunks);
+    const v = this.views = batchViews(this.views, 2 * total, texts.length, maxChunks);
     let k = 0;
     for (let a = 0, chars = 0, left = total, want = target(left), i = 0; i < texts.length; i++) {
       v.lens[i] = texts[i].length;
@@ -201,13 +198,9 @@ function totalChars(texts: string[]): number {
 /** Writes chunk k's texts, joined, after chunk k - 1's. */
 function writeChunk(v: BatchViews, texts: string[], k: number): void {
   const c = k * CHUNK_INTS, a = v.chunks[c + TEXT_FROM], b = v.chunks[c + TEXT_TO];
-  const s = b - a === 1 ? texts[a] : texts.slice(a, b).join('');
-  const wide = WIDE_CHAR.test(s);
-  let at = k === 0 ? 0 : v.chunks[c - CHUNK_INTS + BYTE_TO];
-  if (wide) at += at & 1;
+  const at = k === 0 ? 0 : v.chunks[c - CHUNK_INTS + BYTE_TO];
   v.chunks[c + BYTE_FROM] = at;
-  v.chunks[c + BYTE_TO] = at + v.text.write(s, at, wide ? 'utf16le' : 'latin1');
-  v.chunks[c + WIDE] = wide ? 1 : 0;
+  v.chunks[c + BYTE_TO] = at + v.text.write(b - a === 1 ? texts[a] : texts.slice(a, b).join(''), at, 'utf16le');
 }
 
 /** the worker's reply to the batch just posted: its id buffer, or a rejection */
