@@ -119,18 +119,21 @@ export class TokenizerPool {
       w.postMessage({ opts, buffers, out } satisfies BatchRequest);
       return reply;
     });
-    let written = 0;
+    let writeError: unknown = null;
     try {
-      for (; written < nChunks; written++) {
-        writeChunk(v, texts, written);
-        Atomics.store(v.ctl, READY, written + 1);
+      for (let k = 0; k < nChunks; k++) {
+        writeChunk(v, texts, k);
+        Atomics.store(v.ctl, READY, k + 1);
         Atomics.notify(v.ctl, READY);
       }
-    } finally {
-      if (written < nChunks) { Atomics.store(v.ctl, READY, nChunks); Atomics.notify(v.ctl, READY); }  // let the workers finish
+    } catch (e) {
+      writeError = e;
+      abandonBatch(v.ctl);  // the workers finish without the rest
     }
+    // the next batch reuses the buffers: it must not start before every worker is done with this one
     const settled = await Promise.allSettled(replies);
     this.running = null;
+    if (writeError) throw writeError;
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
     const total = batchTotal(v);
