@@ -52,8 +52,25 @@ export function awaitChunk(ctl: Int32Array, k: number): boolean {
   return true;
 }
 
-/** Ids of a batch that the workers write in place: text i's at ids[offsets[i]] onwards. */
-export interface BatchOutput { ids: Uint32Array; offsets: Uint32Array }
+/** Where the workers write a batch's ids in place: text i's at ids[offsets[i]] onwards. `ids` is a
+ *  growable SharedArrayBuffer whose maximum is the most ids the batch can have: the worker that
+ *  finds it too small grows it to the batch's size, so only what is used is ever committed. */
+export interface BatchOutput { ids: GrowableSharedArrayBuffer; offsets: Uint32Array }
+
+/** ES2024's growable SharedArrayBuffer (Node 20 has it; the ES2022 typings here do not) */
+export interface GrowableSharedArrayBuffer extends SharedArrayBuffer { readonly growable: boolean; readonly maxByteLength: number; grow(bytes: number): void }
+
+/** an empty shared buffer that can grow to `max` bytes, only reserving them until it does */
+export function growableShared(max: number): GrowableSharedArrayBuffer {
+  return new (SharedArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => GrowableSharedArrayBuffer)(0, { maxByteLength: max });
+}
+
+/** the batch's ids in the output, grown to hold them; null when they exceed its maximum */
+export function outputIds(out: BatchOutput, total: number): Uint32Array | null {
+  if (total * 4 > out.ids.maxByteLength) return null;
+  if (out.ids.byteLength < total * 4) out.ids.grow(total * 4);  // a no-op when another worker did it
+  return new Uint32Array(out.ids, 0, total);
+}
 
 /** Marks `n` chunks done and waits until every chunk of the batch is. (Worker threads only.) */
 export function finishChunks(ctl: Int32Array, n: number): void {

@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Tokenizer, type EncodeOptions } from './tokenizer.js';
 import { loadTokenizer } from './formats/load.js';
 import { IdBuffer } from './id-buffer.js';
-import { BYTE_FROM, BYTE_TO, BatchViews, CHUNK_INTS, COUNT, FAILED, IDS_FROM, IDS_TO, NEXT, TEXT_FROM, TEXT_TO, WORKER, awaitChunk, batchTotal, finishChunks, type BatchOutput } from './pool-batch.js';
+import { BYTE_FROM, BYTE_TO, BatchViews, CHUNK_INTS, COUNT, FAILED, IDS_FROM, IDS_TO, NEXT, TEXT_FROM, TEXT_TO, WORKER, awaitChunk, batchTotal, finishChunks, outputIds, type BatchOutput } from './pool-batch.js';
 import type { BatchReply, BatchRequest, PoolWorkerData } from './pool.js';
 
 const { source: src, index, cpu } = workerData as PoolWorkerData;
@@ -63,11 +63,12 @@ function encodeChunk(v: BatchViews, k: number, opts: EncodeOptions): void {
 /** Copies this worker's chunks to their places in the batch's output, with their texts' offsets:
  *  every worker places its own, so the copy runs on all of them at once. */
 function placeChunks(v: BatchViews, out: BatchOutput): void {
-  if (batchTotal(v) > out.ids.length) return;  // more ids than the pool's bound: it gathers them itself
+  const all = outputIds(out, batchTotal(v));
+  if (!all) return;  // more ids than the pool's bound: it gathers them itself
   for (let k = 0, at = 0, n = v.ctl[COUNT]; k < n; k++) {
     const c = k * CHUNK_INTS, from = v.chunks[c + IDS_FROM], to = v.chunks[c + IDS_TO];
     if (v.chunks[c + WORKER] === index) {
-      out.ids.set(ids.a.subarray(from, to), at);
+      all.set(ids.a.subarray(from, to), at);
       for (let t = v.chunks[c + TEXT_FROM], end = v.chunks[c + TEXT_TO], o = at; t < end; t++) { out.offsets[t] = o; o += v.counts[t]; }
     }
     at += to - from;

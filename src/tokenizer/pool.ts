@@ -16,13 +16,16 @@
 import { Worker } from 'node:worker_threads';
 import type { EncodeOptions, TokenizerSpec } from './tokenizer.js';
 import { BYTE_FROM, BYTE_TO, CHUNK_INTS, COUNT, DONE, FAILED, IDS_FROM, IDS_TO, NEXT, READY, TEXT_FROM, TEXT_TO, WORKER,
-  abandonBatch, batchTotal, batchViews, type BatchBuffers, type BatchOutput, type BatchViews } from './pool-batch.js';
+  abandonBatch, batchTotal, batchViews, growableShared, outputIds, type BatchBuffers, type BatchOutput, type BatchViews, type GrowableSharedArrayBuffer } from './pool-batch.js';
 
 /** Chunk sizes in UTF-16 units: what is left / (workers · TAIL_SHARE), within these bounds. Chunks
  *  shrink toward the end of a batch, so that the workers run out of work at about the same time. */
 const MAX_CHUNK_CHARS = 1 << 14;
 const MIN_CHUNK_CHARS = 1 << 10;
 const TAIL_SHARE = 8;
+/** the largest id buffer a batch reserves (V8's limit for one buffer is near 2^32 bytes): a bigger
+ *  batch that needs more is gathered on this thread instead */
+const MAX_OUTPUT_BYTES = 2 ** 32 - 4096;
 
 export interface PoolSource { path?: string; spec?: TokenizerSpec }
 export interface PoolOptions {
@@ -136,23 +139,27 @@ export class TokenizerPool {
     if (writeError) throw writeError;
     const failed = settled.find((r) => r.status === 'rejected');
     if (failed) throw (failed as PromiseRejectedResult).reason;
-    const total = batchTotal(v);
-    if (total > out.ids.length) {  // the workers left their ids where they were (a normalizer that grows text)
+    const total = batchTotal(v), ids = outputIds(out, total);
+    if (!ids) {  // the workers left their ids where they were (a normalizer that grows text)
       return gatherIds(v, texts.length, nChunks, settled.map((r) => (r as PromiseFulfilledResult<Uint32Array>).value));
     }
     out.offsets[texts.length] = total;
-    return { ids: out.ids.subarray(0, total), offsets: out.offsets.subarray(0, texts.length + 1) };
+    return { ids, offsets: out.offsets.subarray(0, texts.length + 1) };
   }
 
-  /** Where the workers write the batch's ids: the released batch's buffers when they are big
-   *  enough, else new ones, sized for byte-level BPE's most (an id per UTF-8 byte, three bytes per
-   *  UTF-16 unit at most, and BOS/EOS). Untouched pages of it cost nothing. */
+  /** Where the workers write the batch's ids: the released batch's buffers when they can hold the
+   *  most this batch can have, else new ones. That most is byte-level BPE's: an id per UTF-8 byte,
+   *  three bytes per UTF-16 unit, and BOS/EOS; the ids buffer only reserves it (growable), so a batch
+   *  kept without release() holds what it uses, not twelve times that (English: ~0.25 ids a character). */
   private output(chars: number, nTexts: number): BatchOutput {
-    const bound = 3 * chars + 2 * nTexts, spare = this.spare;
+    const most = Math.min(MAX_OUTPUT_BYTES, 4 * (3 * chars + 2 * nTexts)), spare = this.spare;
     this.spare = null;
-    const shared = (old: Uint32Array | undefined, n: number) => (old?.buffer instanceof SharedArrayBuffer && old.buffer.byteLength >= n * 4
-      ? new Uint32Array(old.buffer, 0, n) : new Uint32Array(new SharedArrayBuffer(n * 4)));
-    return { ids: shared(spare?.ids, bound), offsets: shared(spare?.offsets, nTexts + 1) };
+    const old = spare?.ids.buffer, oldOffsets = spare?.offsets.buffer;
+    const reuse = old instanceof SharedArrayBuffer && (old as GrowableSharedArrayBuffer).growable && (old as GrowableSharedArrayBuffer).maxByteLength >= most;
+    const ids = reuse ? old as GrowableSharedArrayBuffer : growableShared(most);
+    const offsets = oldOffsets instanceof SharedArrayBuffer && oldOffsets.byteLength >= (nTexts + 1) * 4
+      ? new Uint32Array(oldOffsets, 0, nTexts + 1) : new Uint32Array(new SharedArrayBuffer((nTexts + 1) * 4));
+    return { ids, offsets };
   }
 
   /** Sizes the batch buffers and cuts the texts (`total` UTF-16 units) into chunks: their text

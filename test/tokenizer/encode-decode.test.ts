@@ -157,6 +157,23 @@ test('worker pool: Latin-1 and UTF-16 chunks, long texts, a failing batch, bad i
   }
 });
 
+test('worker pool: a normalizer that grows the text past the output bound: ids gathered on the pool thread', async () => {
+  // the workers place ids in an output sized for an id per UTF-8 byte; a Replace normalizer can make more
+  const base = loadTokenizer('cl100k_base');
+  const spec = { ...base.spec, normalizer: { type: 'Replace' as const, pattern: { String: 'q' }, content: ' q'.repeat(20) } };
+  const tok = new Tokenizer(spec);
+  const texts = ['qqqq', 'plain text', 'q', '', 'aqb'.repeat(500)];
+  assert.ok(tok.encode(texts[0]).length > 3 * texts[0].length + 2, 'the case must exceed the bound');
+  const pool = await TokenizerPool.create({ spec }, 2);
+  try {
+    const flat = await pool.encodeBatchFlat(texts);
+    texts.forEach((t, i) => assert.deepEqual(Array.from(flat.ids.subarray(flat.offsets[i], flat.offsets[i + 1])), Array.from(tok.encode(t)), `text ${i}`));
+    assert.equal(flat.offsets[texts.length], flat.ids.length);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('decode of our ids equals tiktoken decode', { skip: SKIP }, () => {
   const { get_encoding } = createRequire(import.meta.url)('tiktoken');
   const peer = get_encoding('cl100k_base');
