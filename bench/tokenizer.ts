@@ -77,7 +77,7 @@ export async function run(opts: BenchOptions): Promise<void> {
       // handed back with release() as a shard writer does once it has written the ids; the note
       // gives the per-text API (one view per text, made on this thread) for comparison.
       // The pools take turns rep by rep, so that the host's swings (seconds long) fall on all of
-      // them; a batch takes ~0.1-0.2 s, so the scaling rows take twice the repetitions.
+      // them; a batch takes ~0.03-0.1 s, so the scaling rows take twice the repetitions.
       const timed = async (f: () => Promise<unknown>) => { const t = performance.now(); await f(); return (performance.now() - t) / 1000; };
       const flatT = pools.map(() => [] as number[]), viewT = pools.map(() => [] as number[]);
       for (let r = 0; r < 2 * reps; r++) {
