@@ -146,8 +146,8 @@ test('worker pool: Latin-1 and UTF-16 chunks, long texts, a failing batch, bad i
     await assert.rejects(pool.encodeBatch(['a', 5 as unknown as string]), /text 1 is number, expected a string/);
     // a worker that dies in a batch fails it (the other is not left waiting for its chunks), and
     // every batch after
-    const batch = pool.encodeBatch(Array.from({ length: 10 }, () => texts).flat());  // ~0.1 s
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    const batch = pool.encodeBatch(Array.from({ length: 10 }, () => texts).flat());  // ~20 ms of encoding here
+    await new Promise((resolve) => setImmediate(resolve));  // posted and written: the workers are on it
     await (pool as unknown as { workers: { terminate(): Promise<number> }[] }).workers[1].terminate();
     await assert.rejects(batch, /worker 1 exited/);
     await assert.rejects(pool.encodeBatch(texts), /worker 1 exited/);
