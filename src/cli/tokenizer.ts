@@ -1,10 +1,14 @@
 // `dsllm tokenizer encode|decode|train|convert|chat`: parse flags, call src/tokenizer, print.
-import { readFileSync, writeSync } from 'node:fs';
+import { createReadStream, readFileSync, writeSync } from 'node:fs';
 import type { Command } from 'commander';
 import { loadTokenizer, saveHfJson } from '../tokenizer/formats/load.js';
 import { Utf8Decoder } from '../tokenizer/utf8.js';
 import { TokenizerError } from '../tokenizer/errors.js';
 import type { SpecialMode } from '../tokenizer/added-tokens.js';
+import { TokenizerPool } from '../tokenizer/pool.js';
+import { IdBuffer } from '../tokenizer/id-buffer.js';
+import { idLines } from './ids-text.js';
+import type { EncodeOptions } from '../tokenizer/tokenizer.js';
 
 function readStdin(): Buffer {
   try { return readFileSync(0); } catch { return Buffer.alloc(0); }
@@ -39,6 +43,68 @@ export function parseIds(text: string, where = 'stdin'): number[] {
   });
 }
 
+/** lines are encoded in batches of about this many characters */
+const LINES_BATCH_CHARS = 1 << 20;
+
+/**
+ * `encode --lines`: stdin streamed in batches of whole lines, each line encoded alone (without its
+ * "\n"; "\r" stays; a final line without "\n" counts), one output line per input line, in order. With
+ * more than one thread the batches go to a TokenizerPool as one string each (encodeLinesFlat: no
+ * string per line here), and reading the next batch overlaps encoding this one.
+ */
+async function encodeLines(path: string, threads: number, opts: EncodeOptions, json: boolean): Promise<void> {
+  const pool = threads > 1 ? await TokenizerPool.create({ path }, threads) : null;
+  const tok = pool ? null : loadTokenizer(path);
+  const ids = new IdBuffer(1 << 16);
+  /** encodes and prints the lines of `texts` (strings of whole lines, but for the input's end) */
+  const encode = async (texts: string[]): Promise<void> => {
+    if (pool) {
+      const flat = await pool.encodeLinesFlat(texts, opts);
+      writeOut(idLines(flat.ids, flat.offsets, flat.offsets.length - 1, json));
+      pool.release(flat);
+      return;
+    }
+    const offsets: number[] = [0];
+    ids.n = 0;
+    for (const text of texts) {
+      for (let at = 0; at < text.length;) {
+        const nl = text.indexOf('\n', at), end = nl < 0 ? text.length : nl;
+        tok!.appendEncoded(text.substring(at, end), ids, opts);
+        offsets.push(ids.n);
+        at = end + 1;
+      }
+    }
+    writeOut(idLines(ids.a, Uint32Array.from(offsets), offsets.length - 1, json));
+  };
+  const dec = new Utf8Decoder();
+  // Each piece read goes on as it is (views of it), but for the line begun in an earlier piece,
+  // joined to its start. Strings of 128 KiB and more are fresh pages to V8 (its large-object space),
+  // ~20 µs a page to fault in here: so no big concatenation, and pieces read 32 KiB at a time.
+  let batch: string[] = [], chars = 0, carry = '', pending = Promise.resolve();
+  try {
+    for await (const chunk of createReadStream('', { fd: 0, highWaterMark: 1 << 15, autoClose: false }) as AsyncIterable<Buffer>) {
+      const d = dec.decode(chunk, true), first = d.indexOf('\n');
+      if (first < 0) { carry += d; continue; }
+      const last = d.lastIndexOf('\n');
+      batch.push(carry + d.substring(0, first + 1));
+      if (last > first) batch.push(d.substring(first + 1, last + 1));
+      carry = d.substring(last + 1);
+      chars += last + 1;
+      if (chars < LINES_BATCH_CHARS) continue;
+      await pending;  // one batch encodes while the next is read
+      pending = encode(batch);
+      batch = []; chars = 0;
+    }
+    carry += dec.decode(new Uint8Array(0));
+    if (carry) batch.push(carry);
+    await pending;
+    await encode(batch);
+  } finally {
+    await pool?.close();
+  }
+  if (dec.invalid) process.stderr.write(`dsllm: stdin: ${dec.invalid} invalid UTF-8 sequence(s) replaced by U+FFFD\n`);
+}
+
 export function registerTokenizer(program: Command): void {
   const cmd = program.command('tokenizer').description('byte-level BPE: encode, decode, train, convert formats, render chat prompts');
 
@@ -48,12 +114,18 @@ export function registerTokenizer(program: Command): void {
     .option('--add-bos', 'prepend the BOS id', false)
     .option('--json', 'print a JSON array instead of space-separated ids', false)
     .option('--special <mode>', 'special tokens written in the text: none (as text), all (as ids), error, or a comma list', 'none')
-    .action((o: { tokenizer: string; addBos: boolean; json: boolean; special: string }) => {
+    .option('--lines', 'encode each line of stdin on its own (without its newline); print a line of ids for each', false)
+    .option('--threads <n>', 'with --lines: worker threads encoding batches of lines (1: this thread)', (v) => Number(v), 1)
+    .action(async (o: { tokenizer: string; addBos: boolean; json: boolean; special: string; lines: boolean; threads: number }) => {
+      if (!Number.isInteger(o.threads) || o.threads < 1) throw new TokenizerError(`--threads: expected a whole number ≥ 1, got ${o.threads}`, { code: 'E_ARG' });
+      if (o.threads > 1 && !o.lines) throw new TokenizerError('--threads needs --lines (one text is encoded on one thread)', { code: 'E_ARG' });
+      const opts = { addBos: o.addBos, special: parseSpecial(o.special) };
+      if (o.lines) { await encodeLines(o.tokenizer, o.threads, opts, o.json); return; }
       const tok = loadTokenizer(o.tokenizer);
       const dec = new Utf8Decoder();
       const text = dec.decode(readStdin());
       if (dec.invalid) process.stderr.write(`dsllm: stdin: ${dec.invalid} invalid UTF-8 sequence(s) replaced by U+FFFD\n`);
-      const ids = Array.from(tok.encode(text, { addBos: o.addBos, special: parseSpecial(o.special) }));
+      const ids = Array.from(tok.encode(text, opts));
       writeOut(o.json ? JSON.stringify(ids) + '\n' : ids.join(' ') + '\n');
     });
 

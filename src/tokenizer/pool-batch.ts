@@ -19,6 +19,8 @@ export const CHUNK_INTS = 7;
  *  so far (workers wait on it), how many the batch has, how many are done (workers wait for all
  *  before they place their ids in the batch's output), and whether a worker failed */
 export const NEXT = 0, READY = 1, COUNT = 2, DONE = 3, FAILED = 4;
+/** and how many characters follow each text in `text` before the next (1: the newline of a line) */
+export const SEP = 5;
 
 /** the buffers themselves: what is posted to a worker when they change */
 export interface BatchBuffers { text: SharedArrayBuffer; lens: SharedArrayBuffer; counts: SharedArrayBuffer; chunks: SharedArrayBuffer; ctl: SharedArrayBuffer }

@@ -9,7 +9,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { Tokenizer, type EncodeOptions } from './tokenizer.js';
 import { loadTokenizer } from './formats/load.js';
 import { IdBuffer } from './id-buffer.js';
-import { BYTE_FROM, BYTE_TO, BatchViews, CHUNK_INTS, COUNT, FAILED, IDS_FROM, IDS_TO, NEXT, TEXT_FROM, TEXT_TO, WORKER, awaitChunk, batchTotal, finishChunks, outputIds, type BatchOutput } from './pool-batch.js';
+import { BYTE_FROM, BYTE_TO, BatchViews, CHUNK_INTS, COUNT, FAILED, IDS_FROM, IDS_TO, NEXT, SEP, TEXT_FROM, TEXT_TO, WORKER, awaitChunk, batchTotal, finishChunks, outputIds, type BatchOutput } from './pool-batch.js';
 import type { BatchReply, BatchRequest, PoolWorkerData } from './pool.js';
 
 const { source: src, index, cpu } = workerData as PoolWorkerData;
@@ -43,6 +43,7 @@ function encodeChunk(v: BatchViews, k: number, opts: EncodeOptions): void {
   let wide = WIDE_CHAR.test(text) ? WIDE_CHAR.lastIndex - 1 : text.length;  // the next character past U+00FF
   const oneByte = wide === text.length;
   v.chunks[c + IDS_FROM] = ids.n;
+  const sep = v.ctl[SEP];
   for (let t = v.chunks[c + TEXT_FROM], end = v.chunks[c + TEXT_TO], at = 0; t < end; t++) {
     const before = ids.n, len = v.lens[t];
     let s: string;
@@ -54,7 +55,7 @@ function encodeChunk(v: BatchViews, k: number, opts: EncodeOptions): void {
     }
     tok.appendEncoded(s, ids, opts);
     v.counts[t] = ids.n - before;
-    at += len;
+    at += len + sep;
   }
   v.chunks[c + IDS_TO] = ids.n;
   v.chunks[c + WORKER] = index;

@@ -15,7 +15,7 @@
 // encodeBatch cuts that into one view per text.
 import { Worker } from 'node:worker_threads';
 import type { EncodeOptions, TokenizerSpec } from './tokenizer.js';
-import { BYTE_FROM, BYTE_TO, CHUNK_INTS, COUNT, DONE, FAILED, IDS_FROM, IDS_TO, NEXT, READY, TEXT_FROM, TEXT_TO, WORKER,
+import { BYTE_FROM, BYTE_TO, CHUNK_INTS, COUNT, DONE, FAILED, IDS_FROM, IDS_TO, NEXT, READY, SEP, TEXT_FROM, TEXT_TO, WORKER,
   abandonBatch, batchTotal, batchViews, growableShared, outputIds, type BatchBuffers, type BatchOutput, type BatchViews, type GrowableSharedArrayBuffer } from './pool-batch.js';
 
 /** Chunk sizes in UTF-16 units: what is left / (workers · TAIL_SHARE), within these bounds. Chunks
@@ -93,7 +93,24 @@ export class TokenizerPool {
 
   /** ids of all texts in one buffer, text i at offsets[i] .. offsets[i + 1]: no object per text. */
   encodeBatchFlat(texts: string[], opts: EncodeOptions = {}): Promise<FlatIds> {
-    const run = this.last.then(() => this.encodeNow(texts, opts), () => this.encodeNow(texts, opts));
+    return this.enqueue(() => textsSource(texts), opts);
+  }
+
+  /**
+   * ids of each line of `text` (or of each string of `text` in turn), as encodeBatchFlat gives them:
+   * lines are split at "\n", which no line keeps ("\r" stays); a final line without "\n" counts, and
+   * a string that ends in "\n" has no empty line after it. No string is made per line on this thread:
+   * for a file read in big pieces, that garbage cost this thread more than the workers' encoding (and
+   * a reader should pass its pieces as they are: joining them into one string of megabytes costs
+   * page faults, ~40 ms per 8 MB on this VM).
+   */
+  encodeLinesFlat(text: string | string[], opts: EncodeOptions = {}): Promise<FlatIds> {
+    return this.enqueue(() => linesSource(Array.isArray(text) ? text : [text]), opts);
+  }
+
+  private enqueue(source: () => BatchSource, opts: EncodeOptions): Promise<FlatIds> {
+    const go = () => this.encodeNow(source(), opts);
+    const run = this.last.then(go, go);
     this.last = run.catch(() => undefined);
     return run;
   }
@@ -107,12 +124,12 @@ export class TokenizerPool {
    */
   release(flat: FlatIds): void { this.spare = flat; }
 
-  private async encodeNow(texts: string[], opts: EncodeOptions): Promise<FlatIds> {
+  private async encodeNow(src: BatchSource, opts: EncodeOptions): Promise<FlatIds> {
     if (this.broken) throw this.broken;
-    if (texts.length === 0) return { ids: new Uint32Array(0), offsets: new Uint32Array(1) };
-    const chars = totalChars(texts);
-    const v = this.planBatch(texts, chars), nChunks = v.ctl[COUNT];
-    const out = this.output(chars, texts.length);
+    const nTexts = src.count;
+    if (nTexts === 0) return { ids: new Uint32Array(0), offsets: new Uint32Array(1) };
+    const v = this.planBatch(src), nChunks = v.ctl[COUNT];
+    const out = this.output(src.chars, nTexts);
     // the workers start on the first chunks while this thread writes the rest
     this.running = v;
     const replies = this.workers.map((w, i) => {
@@ -125,7 +142,7 @@ export class TokenizerPool {
     let writeError: unknown = null;
     try {
       for (let k = 0; k < nChunks; k++) {
-        writeChunk(v, texts, k);
+        writeChunk(v, src, k);
         Atomics.store(v.ctl, READY, k + 1);
         Atomics.notify(v.ctl, READY);
       }
@@ -141,10 +158,10 @@ export class TokenizerPool {
     if (failed) throw (failed as PromiseRejectedResult).reason;
     const total = batchTotal(v), ids = outputIds(out, total);
     if (!ids) {  // the workers left their ids where they were (a normalizer that grows text)
-      return gatherIds(v, texts.length, nChunks, settled.map((r) => (r as PromiseFulfilledResult<Uint32Array>).value));
+      return gatherIds(v, nTexts, nChunks, settled.map((r) => (r as PromiseFulfilledResult<Uint32Array>).value));
     }
-    out.offsets[texts.length] = total;
-    return { ids, offsets: out.offsets.subarray(0, texts.length + 1) };
+    out.offsets[nTexts] = total;
+    return { ids, offsets: out.offsets.subarray(0, nTexts + 1) };
   }
 
   /** Where the workers write the batch's ids: the released batch's buffers when they can hold the
@@ -162,18 +179,20 @@ export class TokenizerPool {
     return { ids, offsets };
   }
 
-  /** Sizes the batch buffers and cuts the texts (`total` UTF-16 units) into chunks: their text
-   *  ranges and each text's length go in; ctl says none is written yet. */
-  private planBatch(texts: string[], total: number): BatchViews {
-    const share = this.workers.length * TAIL_SHARE;
+  /** Sizes the batch buffers and cuts the texts into chunks: their text ranges and each text's
+   *  length go in; ctl says none is written yet. */
+  private planBatch(src: BatchSource): BatchViews {
+    const share = this.workers.length * TAIL_SHARE, n = src.count, total = src.chars;
     const target = (left: number) => Math.min(MAX_CHUNK_CHARS, Math.max(MIN_CHUNK_CHARS, Math.ceil(left / share)));
-    const maxChunks = Math.min(texts.length, Math.floor(total / MIN_CHUNK_CHARS) + 1);
-    const v = this.views = batchViews(this.views, 2 * total, texts.length, maxChunks);
+    const maxChunks = Math.min(n, Math.floor(total / MIN_CHUNK_CHARS) + 1);
+    // the texts and the separators between them, as UTF-16
+    const v = this.views = batchViews(this.views, 2 * (total + n * src.sep), n, maxChunks);
     let k = 0;
-    for (let a = 0, chars = 0, left = total, want = target(left), i = 0; i < texts.length; i++) {
-      v.lens[i] = texts[i].length;
-      chars += texts[i].length;
-      if (chars < want && i < texts.length - 1) continue;
+    for (let a = 0, chars = 0, left = total, want = target(left), i = 0; i < n; i++) {
+      const len = src.length(i);
+      v.lens[i] = len;
+      chars += len;
+      if (chars < want && i < n - 1) continue;
       v.chunks[k * CHUNK_INTS + TEXT_FROM] = a;
       v.chunks[k++ * CHUNK_INTS + TEXT_TO] = i + 1;
       a = i + 1;
@@ -186,6 +205,7 @@ export class TokenizerPool {
     v.ctl[COUNT] = k;
     v.ctl[DONE] = 0;
     v.ctl[FAILED] = 0;
+    v.ctl[SEP] = src.sep;
     return v;
   }
 
@@ -194,23 +214,64 @@ export class TokenizerPool {
   }
 }
 
-/** the texts' length in UTF-16 units; a clear error for one that is not a string */
-function totalChars(texts: string[]): number {
-  let total = 0;
+/** A batch's texts as the pool writes them: how many, their lengths, and their text chunk by chunk. */
+interface BatchSource {
+  count: number;
+  /** UTF-16 units of all texts */
+  chars: number;
+  length(i: number): number;
+  /** characters between one text and the next in what `text` returns (the workers skip them) */
+  sep: 0 | 1;
+  /** texts [a, b) as one string, each followed by `sep` characters (the last may not be) */
+  text(a: number, b: number): string;
+}
+
+/** texts given one by one; a clear error for one that is not a string */
+function textsSource(texts: string[]): BatchSource {
+  let chars = 0;
   for (let i = 0; i < texts.length; i++) {
     const t = texts[i];
     if (typeof t !== 'string') throw new TypeError(`tokenizer pool: text ${i} is ${typeof t}, expected a string`);
-    total += t.length;
+    chars += t.length;
   }
-  return total;
+  return { count: texts.length, chars, sep: 0, length: (i) => texts[i].length, text: (a, b) => (b - a === 1 ? texts[a] : texts.slice(a, b).join('')) };
 }
 
-/** Writes chunk k's texts, joined, after chunk k - 1's. */
-function writeChunk(v: BatchViews, texts: string[], k: number): void {
-  const c = k * CHUNK_INTS, a = v.chunks[c + TEXT_FROM], b = v.chunks[c + TEXT_TO];
-  const at = k === 0 ? 0 : v.chunks[c - CHUNK_INTS + BYTE_TO];
+/** the lines of some strings (see encodeLinesFlat), found without making a string per line */
+function linesSource(texts: string[]): BatchSource {
+  const where: number[] = [], begins: number[] = [], ends: number[] = [];
+  let chars = 0;
+  for (const [j, t] of texts.entries()) {
+    if (typeof t !== 'string') throw new TypeError(`tokenizer pool: text ${j} of lines is ${typeof t}, expected a string`);
+    for (let at = 0; at < t.length;) {
+      const nl = t.indexOf('\n', at), end = nl < 0 ? t.length : nl;
+      where.push(j); begins.push(at); ends.push(end);
+      chars += end - at;
+      at = end + 1;
+    }
+  }
+  const w = Int32Array.from(where), b0 = Uint32Array.from(begins), b1 = Uint32Array.from(ends);
+  /** lines [a, b) of one string, each followed by its newline (added where the string has none) */
+  const piece = (a: number, b: number, last: boolean) => {
+    const t = texts[w[a]], to = Math.min(t.length, b1[b - 1] + 1);
+    return !last && to === b1[b - 1] ? t.substring(b0[a], to) + '\n' : t.substring(b0[a], to);
+  };
+  return {
+    count: w.length, chars, sep: 1, length: (i) => b1[i] - b0[i],
+    text: (a, b) => {
+      if (w[a] === w[b - 1]) return piece(a, b, true);
+      const out: string[] = [];
+      for (let i = a; i < b;) { let j = i + 1; while (j < b && w[j] === w[i]) j++; out.push(piece(i, j, j === b)); i = j; }
+      return out.join('');
+    },
+  };
+}
+
+/** Writes chunk k's texts after chunk k - 1's. */
+function writeChunk(v: BatchViews, src: BatchSource, k: number): void {
+  const c = k * CHUNK_INTS, at = k === 0 ? 0 : v.chunks[c - CHUNK_INTS + BYTE_TO];
   v.chunks[c + BYTE_FROM] = at;
-  v.chunks[c + BYTE_TO] = at + v.text.write(b - a === 1 ? texts[a] : texts.slice(a, b).join(''), at, 'utf16le');
+  v.chunks[c + BYTE_TO] = at + v.text.write(src.text(v.chunks[c + TEXT_FROM], v.chunks[c + TEXT_TO]), at, 'utf16le');
 }
 
 /** the worker's reply to the batch just posted: its id buffer, or a rejection */

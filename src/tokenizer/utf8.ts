@@ -2,6 +2,8 @@
 // "maximal subpart" rule (the WHATWG Encoding standard, Rust's from_utf8_lossy and Python's
 // errors="replace" agree), and `invalid` counts the replacements. With stream = true an incomplete
 // sequence at the end is held back for the next call, so a streaming decode never splits a character.
+import { isUtf8 } from 'node:buffer';
+
 export class Utf8Decoder {
   /** replacement characters produced so far */
   invalid = 0;
@@ -12,6 +14,16 @@ export class Utf8Decoder {
   private upper = 0xbf;
 
   decode(bytes: Uint8Array, stream = false): string {
+    // fast path: nothing held back and the bytes (but an unfinished last character) valid UTF-8,
+    // which Node checks natively; the byte loop below runs ~25 ns a byte
+    if (this.need === 0 && bytes.length > 64) {
+      const cut = completeLength(bytes);
+      if (isUtf8(bytes.subarray(0, cut))) return NATIVE.decode(bytes.subarray(0, cut)) + this.slowDecode(bytes.subarray(cut), stream);
+    }
+    return this.slowDecode(bytes, stream);
+  }
+
+  private slowDecode(bytes: Uint8Array, stream: boolean): string {
     const units: number[] = [];
     let s = '';
     const emit = (c: number) => {
@@ -50,6 +62,20 @@ export class Utf8Decoder {
   get pending(): boolean { return this.need > 0; }
 
   private reset(): void { this.need = 0; this.seen = 0; this.cp = 0; this.lower = 0x80; this.upper = 0xbf; }
+}
+
+/** the native decoder of the fast path, keeping a leading BOM as a character as the byte loop does */
+const NATIVE = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/** bytes.length, less an unfinished character at the end (its lead byte and 0-2 continuations) */
+function completeLength(bytes: Uint8Array): number {
+  for (let i = bytes.length - 1; i >= 0 && i >= bytes.length - 4; i--) {
+    const b = bytes[i];
+    if ((b & 0xc0) === 0x80) continue;  // a continuation byte: look further back
+    const len = b < 0x80 ? 1 : b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return i + len > bytes.length ? i : bytes.length;
+  }
+  return bytes.length;
 }
 
 /** Decodes bytes in one go; `invalid` counts U+FFFD replacements. */

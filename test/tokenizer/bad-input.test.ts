@@ -8,7 +8,7 @@ import { parseGgufMeta } from '../../src/tokenizer/formats/gguf.js';
 import { loadTokenizer } from '../../src/tokenizer/formats/load.js';
 import { trainBpe } from '../../src/tokenizer/trainer.js';
 import { AddedTokens } from '../../src/tokenizer/added-tokens.js';
-import { decodeUtf8 } from '../../src/tokenizer/utf8.js';
+import { Utf8Decoder, decodeUtf8 } from '../../src/tokenizer/utf8.js';
 import { tokenizerOf } from './data.js';
 import { SKIP, data } from './data.js';
 
@@ -47,6 +47,33 @@ test('invalid UTF-8 is replaced per maximal subpart and counted', () => {
     assert.equal(r.text, text, JSON.stringify(bytes));
     assert.equal(r.text, new TextDecoder().decode(Uint8Array.from(bytes)));
     assert.equal(r.invalid, n);
+  }
+});
+
+test('streaming UTF-8 decode: long inputs in random pieces, valid and not, equal the WHATWG decoder and count U+FFFD', () => {
+  // long valid runs take a native fast path; a character split between pieces, or an invalid byte,
+  // goes through the byte loop: both must give what TextDecoder gives on the whole input
+  let seed = 11;
+  const rand = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const enc = new TextEncoder(), whatwg = new TextDecoder('utf-8', { ignoreBOM: true });
+  const invalid = [[0x80], [0xff], [0xe2, 0x82], [0xc0, 0xaf], [0xed, 0xa0, 0x80], [0xf0, 0x9f, 0x98]];
+  for (let c = 0; c < 300; c++) {
+    const bytes: number[] = c % 7 === 0 ? [0xef, 0xbb, 0xbf] : [];  // a BOM stays a character
+    const bad = c % 2 === 1;
+    while (bytes.length < 100 + rand(3000)) {
+      if (bad && rand(40) === 0) { bytes.push(...invalid[rand(invalid.length)]); continue; }
+      const kind = rand(4);
+      let cp = kind === 0 ? 0x20 + rand(0x5f) : kind === 1 ? 0x80 + rand(0x780) : kind === 2 ? 0x800 + rand(0xf800) : 0x10000 + rand(0x100000);
+      if ((cp >= 0xd800 && cp < 0xe000) || cp === 0xfffd) cp = 0x41;
+      bytes.push(...enc.encode(String.fromCodePoint(cp)));
+    }
+    const all = Uint8Array.from(bytes), want = whatwg.decode(all);
+    const d = new Utf8Decoder();
+    let got = '';
+    for (let at = 0; at < all.length;) { const n = 1 + rand(700); got += d.decode(all.subarray(at, at + n), true); at += n; }
+    got += d.decode(new Uint8Array(0));
+    assert.equal(got, want, `case ${c}`);
+    assert.equal(d.invalid, [...want].filter((ch) => ch === '\ufffd').length, `case ${c}: replacements counted`);
   }
 });
 

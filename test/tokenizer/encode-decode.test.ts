@@ -157,6 +157,44 @@ test('worker pool: Latin-1 and UTF-16 chunks, long texts, a failing batch, bad i
   }
 });
 
+test('worker pool: the lines of one string equal its split lines encoded one by one', async () => {
+  const tok = loadTokenizer('cl100k_base');
+  const pool = await TokenizerPool.create({ path: 'cl100k_base' }, 2);
+  const lines = (t: string) => (t === '' ? [] : (t.endsWith('\n') ? t.slice(0, -1) : t).split('\n'));
+  try {
+    const long = 'word '.repeat(5000) + '中文'.repeat(9000);
+    const cases = ['', '\n', '\n\n', 'one', 'one\n', 'a\r\nb\r\n', '\nlead', 'x\n\n\ny', `${long}\n${long}`, 'é\nĀ\n😀\n\ud800\nlast',
+      Array.from({ length: 4000 }, (_, i) => (i % 5 === 0 ? '' : i % 3 ? `line ${i} ok` : `行 ${i}`)).join('\n') + '\n'];
+    for (const [c, text] of cases.entries()) {
+      const want = lines(text);
+      const flat = await pool.encodeLinesFlat(text, { special: 'all' });
+      const kept = { ids: Array.from(flat.ids), offsets: Array.from(flat.offsets) };
+      assert.equal(flat.offsets.length, want.length + 1, `case ${c}: one offset per line`);
+      want.forEach((line, i) => assert.deepEqual(Array.from(flat.ids.subarray(flat.offsets[i], flat.offsets[i + 1])),
+        Array.from(tok.encode(line, { special: 'all' })), `case ${c}, line ${i}: ${JSON.stringify(line.slice(0, 20))}`));
+      pool.release(flat);
+      // the same lines given as pieces cut after random newlines
+      const pieces: string[] = [];
+      for (let at = 0; at < text.length;) {
+        const nl = text.indexOf('\n', at + (c * 7919 + at) % 300);
+        const end = nl < 0 ? text.length : nl + 1;
+        pieces.push(text.slice(at, end));
+        at = end;
+      }
+      const again = await pool.encodeLinesFlat(pieces, { special: 'all' });
+      assert.deepEqual({ ids: Array.from(again.ids), offsets: Array.from(again.offsets) }, kept, `case ${c} in ${pieces.length} pieces`);
+      pool.release(again);
+    }
+    // a piece without a final newline ends its last line; a lines batch spans pieces in one chunk
+    const mixed = await pool.encodeLinesFlat(['x', 'y\nz', '', '\n', 'w\n'], {});
+    const want = ['x', 'y', 'z', '', 'w'].map((l) => Array.from(tok.encode(l)));
+    assert.deepEqual(want.map((_, i) => Array.from(mixed.ids.subarray(mixed.offsets[i], mixed.offsets[i + 1]))), want);
+    assert.equal(mixed.offsets.length, 6);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('worker pool: a normalizer that grows the text past the output bound: ids gathered on the pool thread', async () => {
   // the workers place ids in an output sized for an id per UTF-8 byte; a Replace normalizer can make more
   const base = loadTokenizer('cl100k_base');
