@@ -9,12 +9,14 @@
 // (Before: one message per chunk each way, 32k characters each, and the ids gathered here. This
 // thread spent ~5 ms a batch of ~100 ms on it, taken from a worker's CPU when two ran; each worker
 // spent 3-4 ms posting replies, and its fresh reply buffers page-faulted, 2-10 ms a batch. Two
-// workers reached 85-92% of what the two CPUs allowed; now 91-94%, and a worker encodes English
+// workers reached 85-92% of what the two CPUs allowed; now 91-96%, and a worker encodes English
 // ~35% faster, as its texts come back as one-byte strings when they can.)
 // encodeBatchFlat returns all ids in one buffer with offsets, making no object per text;
-// encodeBatch cuts that into one view per text.
+// encodeBatch cuts that into one view per text; encodeLinesFlat takes lines in big strings, making
+// no string per line here.
 import { Worker } from 'node:worker_threads';
 import type { EncodeOptions, TokenizerSpec } from './tokenizer.js';
+import { IdBuffer } from './id-buffer.js';
 import { BYTE_FROM, BYTE_TO, CHUNK_INTS, COUNT, DONE, FAILED, IDS_FROM, IDS_TO, NEXT, READY, SEP, TEXT_FROM, TEXT_TO, WORKER,
   abandonBatch, batchTotal, batchViews, growableShared, outputIds, type BatchBuffers, type BatchOutput, type BatchViews, type GrowableSharedArrayBuffer } from './pool-batch.js';
 
@@ -118,9 +120,8 @@ export class TokenizerPool {
   /**
    * Hands a finished batch's buffers back: the next batch writes its ids into them when they are big
    * enough, instead of into fresh memory. A loop that writes each batch out (a shard writer) should
-   * call it: fresh pages are dear on a VM (here ~20 µs per 4 KiB page to fault in, 40 ms for the 8 MB
-   * of ids of the Chinese corpus, 15% of a one-worker batch, all of it on this thread after the
-   * workers finish). `flat` must not be used afterwards.
+   * call it: fresh pages are dear on a VM (here ~20 µs per 4 KiB page to fault in: 40 ms for the 8 MB
+   * of ids of the Chinese corpus, a third of a one-worker batch). `flat` must not be used afterwards.
    */
   release(flat: FlatIds): void { this.spare = flat; }
 
@@ -239,9 +240,11 @@ function textsSource(texts: string[]): BatchSource {
 
 /** the lines of some strings (see encodeLinesFlat), found without making a string per line */
 function linesSource(texts: string[]): BatchSource {
-  const where: number[] = [], begins: number[] = [], ends: number[] = [];
+  // each line: the string it is in, where it begins, where it ends (typed: no boxed number per line)
+  const where = new IdBuffer(1024), begins = new IdBuffer(1024), ends = new IdBuffer(1024);
   let chars = 0;
-  for (const [j, t] of texts.entries()) {
+  for (let j = 0; j < texts.length; j++) {
+    const t = texts[j];
     if (typeof t !== 'string') throw new TypeError(`tokenizer pool: text ${j} of lines is ${typeof t}, expected a string`);
     for (let at = 0; at < t.length;) {
       const nl = t.indexOf('\n', at), end = nl < 0 ? t.length : nl;
@@ -250,14 +253,14 @@ function linesSource(texts: string[]): BatchSource {
       at = end + 1;
     }
   }
-  const w = Int32Array.from(where), b0 = Uint32Array.from(begins), b1 = Uint32Array.from(ends);
+  const w = where.a, b0 = begins.a, b1 = ends.a;
   /** lines [a, b) of one string, each followed by its newline (added where the string has none) */
   const piece = (a: number, b: number, last: boolean) => {
     const t = texts[w[a]], to = Math.min(t.length, b1[b - 1] + 1);
     return !last && to === b1[b - 1] ? t.substring(b0[a], to) + '\n' : t.substring(b0[a], to);
   };
   return {
-    count: w.length, chars, sep: 1, length: (i) => b1[i] - b0[i],
+    count: where.n, chars, sep: 1, length: (i) => b1[i] - b0[i],
     text: (a, b) => {
       if (w[a] === w[b - 1]) return piece(a, b, true);
       const out: string[] = [];
